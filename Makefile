@@ -1,0 +1,83 @@
+# lvs.cluster developer entry points.  `make help` lists them.
+#
+# `make test` is what CI (.ci/run) runs: it sets up a fresh Debian 12 machine
+# (apt packages, pinned virtualenv, offline fixes for ansible-test/ansible-lint)
+# and runs every suite, the lab scenarios on real IPVS included.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The repo root is the collection root; Ansible and Python need it below an
+# ansible_collections/lvs/cluster path, which a symlink in .tmp provides.
+COLLECTIONS := $(CURDIR)/.tmp/collections
+LINK := $(COLLECTIONS)/ansible_collections/lvs/cluster
+SANITY_ROOT := $(CURDIR)/.tmp/sanity
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PATH := $(BIN):$(PATH)
+# Molecule scenarios exercised by `make test` (each boots its own lab topology).
+SCENARIOS ?= lab_smoke
+
+.PHONY: help setup host-packages test check unit e2e lint sanity molecule lab-build demo bench changelog clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+setup: host-packages $(STAMP) $(LINK)  ## install everything the suites need (idempotent)
+	@$(BIN)/python tests/tools/install_get_pip_standin.py
+
+host-packages:  ## apt packages for the lab and the tools (root, Debian 12)
+	@missing=$$(for p in $$(grep -v '^#' lab/host-packages.txt 2>/dev/null) git rsync; do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(STAMP): tests/requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r tests/requirements-dev.txt
+	touch $@
+
+$(LINK):
+	mkdir -p $(dir $(LINK))
+	ln -sfn $(CURDIR) $(LINK)
+
+test: setup unit lint sanity e2e molecule  ## every suite (what CI runs)
+
+check: setup unit lint  ## fast inner loop: unit tests + lint
+
+unit: $(STAMP) $(LINK)  ## unit and property tests of the pure cores (no VMs)
+	$(BIN)/pytest -q tests/unit tests/lab
+
+e2e: $(STAMP) $(LINK)  ## playbooks run by ansible-playbook against unreachable inventories
+	$(BIN)/pytest -q tests/e2e
+
+lint: $(STAMP) $(LINK)  ## ansible-lint, production profile, offline
+	cd $(LINK) && $(BIN)/ansible-lint --offline --profile production
+
+sanity: $(STAMP)  ## ansible-test sanity on a clean copy of the collection
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)/ansible_collections/lvs/cluster
+	git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ $(SANITY_ROOT)/ansible_collections/lvs/cluster/
+	cd $(SANITY_ROOT)/ansible_collections/lvs/cluster && \
+	  $(BIN)/ansible-test sanity --venv --python 3.11 --color no --exclude lab/ --exclude bench/ --exclude tests/tools/
+
+molecule: $(STAMP) $(LINK)  ## molecule scenarios on the qemu lab (real IPVS)
+	$(BIN)/python lab/labctl.py build
+	for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s || exit 1; done
+
+lab-build: $(STAMP)  ## build (or reuse) the cached lab image
+	$(BIN)/python lab/labctl.py build
+
+bench: $(STAMP) $(LINK)  ## benchmarks that need no VM
+	$(BIN)/python bench/validate_scale.py
+	$(BIN)/python bench/ipvs_apply.py
+
+changelog: $(STAMP)  ## lint changelog fragments
+	$(BIN)/antsibull-changelog lint
+
+clean:  ## remove build and test leftovers (not the lab image cache)
+	rm -rf .tmp tests/output .pytest_cache .hypothesis
