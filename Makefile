@@ -65,7 +65,9 @@ sanity: $(STAMP)  ## ansible-test sanity on a clean copy of the collection
 	# (galaxy.yml build_ignore), so sanity sees what `ansible-galaxy build` ships.
 	git ls-files -co --exclude-standard | grep -Ev '^(lab|bench|tests/tools|\.ci)/' | \
 	  rsync -a --files-from=- ./ $(SANITY_ROOT)/ansible_collections/lvs/cluster/
-	cd $(SANITY_ROOT)/ansible_collections/lvs/cluster && \
+	# Its own git index: otherwise ansible-test finds this checkout's .git, sees
+	# .tmp/ as ignored and skips every target.
+	cd $(SANITY_ROOT)/ansible_collections/lvs/cluster && git init -q && git add -A && \
 	  $(BIN)/ansible-test sanity --venv --python 3.11 --color no
 
 molecule: $(STAMP) $(LINK)  ## molecule scenarios on the qemu lab (real IPVS)

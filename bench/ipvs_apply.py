@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lvs.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark of lvs.cluster.ipvs on a 10,000 service x 4 real server table.
+
+Pure part (any host): delta from empty + render, parse of ``-Sn`` output,
+no-op diff, one weight change (must be exactly one command).
+
+``--live`` (lab VM with ip_vs, as root): the module's own path
+(``_ipvs_runner.converge``: read ``-Sn``, delta, one ``-R``) against raw
+ipvsadm doing the same job; targets: from-empty apply <= 1.5x raw ``-R``,
+no-op run and one weight change <= 2x raw ``-Sn``.  Flushes the IPVS table.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLLECTIONS = os.path.join(ROOT, '.tmp', 'collections')
+LINK = os.path.join(COLLECTIONS, 'ansible_collections', 'lvs', 'cluster')
+if not os.path.exists(LINK):
+    os.makedirs(os.path.dirname(LINK), exist_ok=True)
+    os.symlink(ROOT, LINK)
+sys.path.insert(0, COLLECTIONS)
+
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_table import (  # noqa: E402
+    RealServer, Service, Table, parse_save,
+)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_delta import diff_tables  # noqa: E402
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_table  # noqa: E402
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import (  # noqa: E402
+    Runner, converge,
+)
+
+
+def build_table(services, per_service):
+    table = Table()
+    for i in range(services):
+        vip = '10.%d.%d.%d' % (100 + i // 65536, (i // 256) % 256, i % 256)
+        svc = Service('tcp', vip, 80, scheduler='wlc')
+        for j in range(per_service):
+            n = i * per_service + j
+            rs = RealServer('172.%d.%d.%d' % (16 + n // 65536, (n // 256) % 256, n % 256), 80)
+            svc.realservers[rs.key] = rs
+        table.services[svc.key] = svc
+    return table
+
+
+# CPU time for the pure part: the lab and CI hosts are shared, and wall time
+# there measures the neighbours.  The live part switches to wall time, since
+# it compares against other processes.
+CLOCK = time.process_time
+
+
+def cold():
+    # The module runs in a fresh process: measure without warm caches.
+    _ipvs_table._ADDR_CACHE.clear()
+    _ipvs_table._SORT_CACHE.clear()
+
+
+def timed(fn, repeat=3):
+    best, value = None, None
+    for _ in range(repeat):
+        cold()
+        start = CLOCK()
+        value = fn()
+        took = CLOCK() - start
+        best = took if best is None or took < best else best
+    return best, value
+
+
+def one_weight_change(table):
+    changed = table.copy()
+    svc = changed.services[next(iter(changed.services))]
+    rs = svc.realservers[next(iter(svc.realservers))]
+    rs.weight += 1
+    return changed
+
+
+def pure(table):
+    print('pure core: %d services x %d real servers' % (
+        len(table), len(next(iter(table.services.values())).realservers)))
+    t_delta, delta = timed(lambda: diff_tables(Table(), table))
+    t_stdin, stdin = timed(delta.stdin)
+    t_render, text = timed(table.render)
+    t_parse, parsed = timed(lambda: parse_save(text))
+    assert parsed == table
+    t_noop, noop = timed(lambda: diff_tables(parsed, table))
+    assert not noop
+    changed = one_weight_change(table)
+    t_one, one = timed(lambda: diff_tables(table, changed))
+    assert len(one.commands) == 1, one.commands
+    t_data, _ = timed(table.to_data)
+    rows = [('delta from empty (%d commands)' % len(delta), t_delta),
+            ('render batch stdin (%d KiB)' % (len(stdin) // 1024), t_stdin),
+            ('delta from empty + render', t_delta + t_stdin),
+            ('render -Sn text', t_render),
+            ('parse -Sn text (%d lines)' % text.count('\n'), t_parse),
+            ('no-op diff', t_noop),
+            ('no-op: parse + diff', t_parse + t_noop),
+            ('one weight change diff (1 command)', t_one),
+            ('table as data (module "table" return)', t_data)]
+    for name, took in rows:
+        print('  %-40s %8.1f ms CPU' % (name, took * 1000))
+    return text
+
+
+def run_command(args, data=None):
+    proc = subprocess.run(args, input=data, capture_output=True, text=True, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def must(args, data=None):
+    rc, out, err = run_command(args, data)
+    if rc != 0 or err.strip():
+        raise SystemExit('%s: rc=%d %s' % (' '.join(args), rc, err))
+    return out
+
+
+def live(table, text, ipvsadm):
+    runner = Runner(run_command, ipvsadm)
+    results = []
+
+    def raw_restore():
+        must([ipvsadm, '-C'])
+        start = time.perf_counter()
+        must([ipvsadm, '-R'], text)
+        return time.perf_counter() - start
+
+    def module_from_empty():
+        must([ipvsadm, '-C'])
+        start = time.perf_counter()
+        res = converge(runner, table, want_table=False)
+        took = time.perf_counter() - start
+        assert res['changed']
+        return took
+
+    global CLOCK
+    CLOCK = time.perf_counter
+    t_raw = min(raw_restore() for _ in range(3))
+    t_mod = min(module_from_empty() for _ in range(3))
+    results.append(('from-empty apply', t_mod, t_raw, 'raw ipvsadm -R', 1.5))
+
+    t_sn, _ = timed(lambda: must([ipvsadm, '-Sn']))
+    t_noop, res = timed(lambda: converge(runner, table, want_table=False))
+    assert not res['changed'] and not res['commands']
+    results.append(('no-op run', t_noop, t_sn, 'raw ipvsadm -Sn', 2.0))
+
+    changed = one_weight_change(table)
+    back = table
+
+    def weight_flip():
+        nonlocal changed, back
+        res = converge(runner, changed, want_table=False)
+        assert len(res['commands']) == 1, res['commands']
+        changed, back = back, changed
+    t_one, _ = timed(weight_flip)
+    results.append(('one weight change', t_one, t_sn, 'raw ipvsadm -Sn', 2.0))
+
+    must([ipvsadm, '-C'])
+    print('live (%s):' % ipvsadm)
+    worst = True
+    for name, mine, raw, raw_name, target in results:
+        ratio = mine / raw if raw else float('inf')
+        ok = ratio <= target
+        worst = worst and ok
+        print('  %-20s %8.1f ms  vs %-16s %8.1f ms  ratio %.2fx (target <= %.1fx) %s'
+              % (name, mine * 1000, raw_name, raw * 1000, ratio, target, 'OK' if ok else 'MISS'))
+    return worst
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--services', type=int, default=10000)
+    parser.add_argument('--realservers', type=int, default=4)
+    parser.add_argument('--live', action='store_true',
+                        help='also measure against the kernel (flushes IPVS; lab VM only)')
+    parser.add_argument('--ipvsadm', default='ipvsadm')
+    args = parser.parse_args()
+    table = build_table(args.services, args.realservers)
+    text = pure(table)
+    if args.live:
+        return 0 if live(table, text, args.ipvsadm) else 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,292 @@
+"""Build (once) and find the lab's base image.
+
+Everything comes from Debian's registry: the stock kernel package (the version the
+``linux-image-amd64`` metapackage currently depends on), a debootstrap'd bookworm root
+filesystem and the host's busybox-static for a tiny initramfs. The result is cached under
+``<cache>/images/<hash>/`` where the hash covers every input (package list, kernel version,
+suite, this file, the initramfs /init and every file of the guest overlay), so changing any of
+them builds a new image and an unchanged tree reuses the old one.
+
+Artifacts of one image directory:
+  vmlinuz, initrd.gz    kernel and busybox initramfs (loads virtio/ext4, switch_root /dev/vda)
+  base.img              raw ext4 root filesystem; hosts boot from qcow2 overlays on top of it
+  id_ed25519[.pub]      throwaway key pair authorised for root in the image
+  build.json            inputs, timings (the "from nothing" build time is recorded here)
+  build.log             output of every build step
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import paths
+
+LAB_DIR = Path(__file__).resolve().parent.parent
+IMAGE_SRC = LAB_DIR / "image"
+SUITE = "bookworm"
+MIRROR = os.environ.get("LVS_LAB_MIRROR", "http://deb.debian.org/debian")
+IMAGE_SIZE = "2G"  # sparse; about 650 MB are really used
+
+# Initramfs needs only what it takes to mount the root disk; modprobe --show-depends adds deps.
+INITRAMFS_MODULES = ["virtio_pci", "virtio_blk", "crc32c_generic", "ext4"]
+
+# Module trees nobody in a virtio-only VM needs (keeps the image ~250 MB smaller).
+PRUNED_MODULE_DIRS = [
+    "kernel/drivers/gpu", "kernel/sound", "kernel/drivers/media", "kernel/drivers/net/wireless",
+    "kernel/drivers/infiniband", "kernel/drivers/staging", "kernel/drivers/scsi",
+    "kernel/drivers/usb", "kernel/drivers/iio", "kernel/drivers/bluetooth", "kernel/net/bluetooth",
+    "kernel/drivers/net/ethernet", "kernel/drivers/isdn", "kernel/fs/btrfs", "kernel/fs/xfs",
+    "kernel/fs/ocfs2", "kernel/drivers/hid", "kernel/drivers/input", "kernel/drivers/mtd",
+]
+
+# Units that only cost boot time in a throwaway VM. keepalived is installed but must stay off:
+# the collection's roles decide whether it runs.
+DISABLED_UNITS = [
+    "systemd-networkd-wait-online.service", "keepalived.service", "apt-daily.timer",
+    "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "e2scrub_all.timer", "fstrim.timer",
+    "e2scrub_reap.service", "systemd-timesyncd.service",
+]
+ENABLED_UNITS = ["systemd-networkd.service", "lab-net.service", "lab-httpd.service", "ssh.service"]
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def packages() -> list[str]:
+    out = []
+    for line in (IMAGE_SRC / "packages.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out.append(line)
+    return out
+
+
+def kernel_version() -> str:
+    """The concrete kernel ABI the linux-image-amd64 metapackage points at (e.g. 6.1.0-56-amd64)."""
+    override = os.environ.get("LVS_LAB_KERNEL")
+    if override:
+        return override
+    try:
+        out = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], check=True,
+                             capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise BuildError(f"cannot resolve the kernel: apt-cache depends linux-image-amd64: {exc}")
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("Depends: linux-image-") and line.endswith("-amd64"):
+            return line.split("linux-image-", 1)[1]
+    raise BuildError("apt-cache depends linux-image-amd64 names no linux-image-*-amd64 "
+                     "(run apt-get update?)")
+
+
+def _input_files() -> list[Path]:
+    files = [Path(__file__), IMAGE_SRC / "packages.txt", IMAGE_SRC / "initramfs-init"]
+    files += sorted(p for p in (IMAGE_SRC / "overlay").rglob("*") if p.is_file())
+    return files
+
+
+def image_hash(kver: str) -> str:
+    h = hashlib.sha256()
+    h.update(f"suite={SUITE}\nkernel={kver}\npackages={','.join(packages())}\n".encode())
+    for f in _input_files():
+        h.update(str(f.relative_to(LAB_DIR)).encode() + b"\0")
+        h.update(oct(f.stat().st_mode & 0o777).encode() + b"\0")
+        h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def image_dir(kver: str | None = None) -> Path:
+    kver = kver or kernel_version()
+    return paths.cache_root() / "images" / image_hash(kver)
+
+
+def find_image() -> Path | None:
+    d = image_dir()
+    return d if (d / "build.json").is_file() else None
+
+
+class _Builder:
+    def __init__(self, work: Path, kver: str, log):
+        self.work, self.kver, self.log = work, kver, log
+        self.steps: dict[str, float] = {}
+
+    def run(self, argv, **kw):
+        self.log.write(f"\n$ {' '.join(map(str, argv))}\n")
+        self.log.flush()
+        res = subprocess.run(argv, stdout=self.log, stderr=subprocess.STDOUT, **kw)
+        if res.returncode != 0:
+            raise BuildError(f"build step failed ({res.returncode}): {' '.join(map(str, argv))}"
+                             f" -- see {self.log.name}")
+
+    def step(self, name, fn):
+        t = time.monotonic()
+        print(f"[lab build] {name} ...", flush=True)
+        fn()
+        self.steps[name] = round(time.monotonic() - t, 1)
+        print(f"[lab build] {name}: {self.steps[name]} s", flush=True)
+
+    # -- steps ------------------------------------------------------------------------------
+    def fetch_kernel(self):
+        kdir = self.work / "kernel"
+        kdir.mkdir()
+        self.run(["apt-get", "download", f"linux-image-{self.kver}"], cwd=kdir)
+        deb = next(kdir.glob("linux-image-*.deb"))
+        self.run(["dpkg-deb", "-x", str(deb), str(kdir / "root")])
+        deb.unlink()
+
+    def debootstrap(self):
+        debs = paths.cache_root() / "debs"  # debootstrap's own download cache: faster rebuilds
+        debs.mkdir(parents=True, exist_ok=True)
+        self.run(["debootstrap", "--variant=minbase", f"--cache-dir={debs}",
+                  "--include=" + ",".join(packages()), SUITE, str(self.work / "rootfs"), MIRROR])
+
+    def configure(self):
+        root = self.work / "rootfs"
+        kroot = self.work / "kernel" / "root"
+        # kernel modules (pruned) + the modules.dep the package does not ship
+        mods = root / "lib/modules" / self.kver
+        shutil.rmtree(mods, ignore_errors=True)
+        src = kroot / "lib/modules" / self.kver
+        shutil.copytree(src, mods, symlinks=True,
+                        ignore=lambda d, names: [n for n in names if str((Path(d) / n).relative_to(src)) in PRUNED_MODULE_DIRS])
+        self.run(["depmod", "-b", str(root), self.kver])
+        shutil.copy2(kroot / "boot" / f"config-{self.kver}", root / "boot")
+        # guest overlay files (lab-net, lab-httpd, units, networkd/sshd/journald config)
+        overlay = IMAGE_SRC / "overlay"
+        for f in sorted(overlay.rglob("*")):
+            dst = root / f.relative_to(overlay)
+            if f.is_dir():
+                dst.mkdir(parents=True, exist_ok=True)
+            else:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, dst)
+        (root / "etc/fstab").write_text("/dev/vda / ext4 rw,noatime 0 1\n")
+        (root / "etc/hostname").write_text("lab\n")  # systemd.hostname= on the cmdline wins
+        # Empty machine-id: systemd generates a fresh one per host on first boot (and with a
+        # read-write root commits it), so the hosts do not share DHCP/journal identities.
+        (root / "etc/machine-id").write_text("")
+        dbus_mid = root / "var/lib/dbus/machine-id"
+        if dbus_mid.exists() or dbus_mid.is_symlink():
+            dbus_mid.unlink()
+        # throwaway key pair; root has no password (console debugging), login is by key
+        key = self.work / "id_ed25519"
+        self.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lvs-lab", "-f", str(key)])
+        ssh = root / "root/.ssh"
+        ssh.mkdir(mode=0o700, exist_ok=True)
+        shutil.copy2(str(key) + ".pub", ssh / "authorized_keys")
+        os.chmod(ssh / "authorized_keys", 0o600)
+        self.run(["chroot", str(root), "passwd", "-d", "root"])
+        self.run(["chroot", str(root), "systemctl", "enable", *ENABLED_UNITS])
+        for unit in DISABLED_UNITS:  # some may not exist in this package set: ignore those
+            subprocess.run(["chroot", str(root), "systemctl", "disable", unit],
+                           stdout=self.log, stderr=subprocess.STDOUT)
+        self.run(["chroot", str(root), "systemctl", "mask", "getty@tty1.service"])
+        # no package lists/archives in the image: nothing inside the lab can reach a mirror
+        for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for p in (root / junk).glob("*.deb"):
+                p.unlink()
+
+    def initramfs(self):
+        ird = self.work / "initrd.d"
+        for d in ("bin", "proc", "sys", "dev", "newroot", "mods"):
+            (ird / d).mkdir(parents=True)
+        shutil.copy2("/bin/busybox", ird / "bin/busybox")
+        for applet in ("sh", "mount", "umount", "insmod", "switch_root", "sleep", "cat"):
+            os.symlink("busybox", ird / "bin" / applet)
+        shutil.copy2(IMAGE_SRC / "initramfs-init", ird / "init")
+        root = self.work / "rootfs"
+        # dependency order straight from modules.dep (no hand-maintained list to go stale)
+        out = subprocess.run(["modprobe", "-a", "--show-depends", "-d", str(root), "-S", self.kver,
+                              *INITRAMFS_MODULES], check=True, capture_output=True, text=True).stdout
+        order = []
+        for line in out.splitlines():
+            parts = line.split()
+            if parts and parts[0] == "insmod":
+                ko = Path(parts[1])
+                name = ko.name[:-3]
+                if name not in order:
+                    shutil.copy2(ko, ird / "mods" / ko.name)
+                    order.append(name)
+        (ird / "mods/order").write_text("\n".join(order) + "\n")
+        self.log.write(f"initramfs modules: {order}\n")
+        with open(self.work / "initrd.gz", "wb") as out_f:
+            find = subprocess.Popen(["find", "."], cwd=ird, stdout=subprocess.PIPE)
+            cpio = subprocess.Popen(["cpio", "-o", "-H", "newc", "--quiet"], cwd=ird,
+                                    stdin=find.stdout, stdout=subprocess.PIPE)
+            gz = subprocess.Popen(["gzip", "-1"], stdin=cpio.stdout, stdout=out_f)
+            find.stdout.close()
+            cpio.stdout.close()
+            if gz.wait() or cpio.wait() or find.wait():
+                raise BuildError("initramfs: find|cpio|gzip failed")
+
+    def mkimage(self):
+        img = self.work / "base.img"
+        with open(img, "wb") as f:
+            f.truncate(_size_bytes(IMAGE_SIZE))
+        self.run(["mkfs.ext4", "-q", "-F", "-L", "labroot", "-E", "lazy_itable_init=0",
+                  "-d", str(self.work / "rootfs"), str(img)])
+        shutil.copy2(self.work / "kernel/root/boot" / f"vmlinuz-{self.kver}", self.work / "vmlinuz")
+
+
+def _size_bytes(s: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    return int(s[:-1]) * units[s[-1]] if s[-1] in units else int(s)
+
+
+def build(rebuild: bool = False, quiet: bool = False) -> Path:
+    """Return the image directory, building it first unless a cached one matches."""
+    kver = kernel_version()
+    final = image_dir(kver)
+    if (final / "build.json").is_file() and not rebuild:
+        t = time.monotonic()
+        info = json.loads((final / "build.json").read_text())
+        if not quiet:
+            print(f"[lab build] cached image {final} (kernel {kver}); from-nothing build took "
+                  f"{info['build_seconds']} s on {info['built_at']}; cache hit in "
+                  f"{time.monotonic() - t:.2f} s")
+        return final
+    if os.geteuid() != 0:
+        raise BuildError("building the lab image needs root (debootstrap, chroot)")
+    missing = [t for t in ("debootstrap", "mkfs.ext4", "depmod", "cpio", "qemu-img") if not shutil.which(t)]
+    if not os.path.exists("/bin/busybox"):
+        missing.append("busybox-static")
+    if missing:
+        raise BuildError(f"missing host tools {missing}: apt-get install $(cat lab/host-packages.txt)")
+    work = final.with_name(final.name + ".build")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    t0 = time.monotonic()
+    with open(work / "build.log", "w") as log:
+        b = _Builder(work, kver, log)
+        print(f"[lab build] kernel {kver}, suite {SUITE}, into {final}", flush=True)
+        b.step("kernel package", b.fetch_kernel)
+        b.step("debootstrap", b.debootstrap)
+        b.step("configure rootfs", b.configure)
+        b.step("initramfs", b.initramfs)
+        b.step("ext4 image", b.mkimage)
+    total = round(time.monotonic() - t0, 1)
+    for d in ("rootfs", "kernel", "initrd.d"):
+        shutil.rmtree(work / d, ignore_errors=True)
+    info = {
+        "hash": final.name, "kernel": kver, "suite": SUITE, "mirror": MIRROR,
+        "packages": packages(), "steps_seconds": b.steps, "build_seconds": total,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    (work / "build.json").write_text(json.dumps(info, indent=2) + "\n")
+    if final.exists():
+        shutil.rmtree(final)
+    work.rename(final)
+    print(f"[lab build] done in {total} s: {final}")
+    return final
+
+
+if __name__ == "__main__":  # pragma: no cover
+    build(rebuild="--rebuild" in sys.argv)

@@ -1,0 +1,154 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lvs.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: validate
+short_description: Validate an LVS cluster inventory on the controller
+description:
+  - Checks the LVS inventory contract (groups C(lvs_directors), C(lvs_dr_realservers),
+    C(lvs_tun_realservers), C(lvs_nat_realservers), the cluster-wide C(lvs_services)
+    and the per-host C(lvs_*) variables) against every rule in C(docs/rules.md).
+  - Runs entirely on the controller from inventory variables. It reads no fact and
+    contacts no host, so it gives the same answer when every host is unreachable.
+  - Reports B(all) findings at once. Each finding has a stable rule id, the host, the
+    service and a one-line reason that says what to change.
+  - Errors fail the task. Warnings are shown and fail the task only with O(strict=true).
+  - Also returns, per host, the view the director and real server roles configure from.
+version_added: 0.1.0
+author:
+  - lvs.cluster contributors (!UNKNOWN)
+options:
+  services:
+    description:
+      - The services to validate, in the C(lvs_services) format of C(docs/inventory.md).
+      - When not given, C(lvs_services) is read from the host variables of every host
+        in the LVS groups; they must all see the same value (normally it is defined once
+        in C(group_vars/all)). If none of them defines it, the play host's
+        C(lvs_services) is used.
+    type: raw
+  strict:
+    description:
+      - Fail on warnings as well as on errors.
+    type: bool
+    default: false
+  host:
+    description:
+      - An inventory host name. Only findings about this host, about services it takes
+        part in, or about the whole inventory are returned (and can fail the task), and
+        RV(host_view) is returned instead of RV(host_views).
+      - The roles call the action this way on each host before they change anything.
+    type: str
+  fail_on_error:
+    description:
+      - Fail the task when there are errors (or warnings with O(strict=true)). With
+        V(false) the findings are only returned.
+    type: bool
+    default: true
+  allow_director_as_realserver:
+    description:
+      - Allow a host to be both director and real server of a service everywhere,
+        silencing rule C(realserver-is-director). A service can allow it for itself
+        with its C(allow_director_as_realserver) key.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    description: Changes nothing in any mode.
+    support: full
+  diff_mode:
+    description: Nothing to diff.
+    support: none
+  platform:
+    description: Runs on the controller only.
+    platforms: all
+    support: full
+notes:
+  - This is an action plugin; the work happens on the controller. Use it in a play on
+    C(localhost) (see playbook C(lvs.cluster.validate)) or with O(host) from any host.
+  - Host variables are templated as that host sees them, C(hostvars) included.
+seealso:
+  - name: Inventory contract
+    description: Groups, lvs_services and host variables.
+    link: https://github.com/lvs-cluster/lvs.cluster/blob/main/docs/inventory.md
+  - name: Rules
+    description: Every rule id, what it checks and why.
+    link: https://github.com/lvs-cluster/lvs.cluster/blob/main/docs/rules.md
+'''
+
+EXAMPLES = r'''
+- name: Validate the whole inventory, failing on warnings too
+  lvs.cluster.validate:
+    strict: true
+
+- name: Validate before configuring this host, and keep its view
+  lvs.cluster.validate:
+    host: "{{ inventory_hostname }}"
+  delegate_to: localhost
+  register: lvs_check
+
+- name: Collect findings without failing
+  lvs.cluster.validate:
+    fail_on_error: false
+  register: lvs_report
+'''
+
+RETURN = r'''
+findings:
+  description: Every finding (only those in scope when O(host) is set), errors first within each rule pass.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    rule:
+      description: Stable rule id, for example V(dr-same-segment).
+      type: str
+    severity:
+      description: V(error) or V(warning).
+      type: str
+    host:
+      description: Inventory host the finding is about, or V(null).
+      type: str
+    service:
+      description: Service name (or C(lvs_services[N]) for an unnamed entry), or V(null).
+      type: str
+    message:
+      description: The one-line message, ending with the rule id in brackets.
+      type: str
+  sample:
+    - rule: dr-same-segment
+      severity: error
+      host: rs3
+      service: web
+      message: "host rs3, service web (10.0.0.10:80/tcp dr): real server 10.0.9.13/24 and director dir1 (10.0.0.1/24)
+        are not on one subnet; DR rewrites only the destination MAC, so put the real server on the director's
+        segment or use mode tun [dr-same-segment]"
+error_count:
+  description: Number of error findings.
+  returned: always
+  type: int
+warning_count:
+  description: Number of warning findings.
+  returned: always
+  type: int
+msg:
+  description: When failing, every failing message joined by newlines; otherwise a one-line summary.
+  returned: always
+  type: str
+host_views:
+  description: Host name to host view (see RV(host_view)) for every host of the LVS groups or named by a service.
+  returned: when O(host) is not set
+  type: dict
+host_view:
+  description:
+    - What the roles configure on O(host) - keys C(host), C(address), C(family), C(director),
+      C(dr_realserver), C(tun_realserver), C(nat_realserver). See C(docs/inventory.md).
+    - C(director.ipvs_services) is the O(lvs.cluster.ipvs#module:services) option for that director.
+  returned: when O(host) is set
+  type: dict
+'''
