@@ -63,7 +63,7 @@ sanity: $(STAMP)  ## ansible-test sanity on a clean copy of the collection
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)/ansible_collections/lvs/cluster
 	# The lab, benches and dev tools are not part of the built collection
 	# (galaxy.yml build_ignore), so sanity sees what `ansible-galaxy build` ships.
-	git ls-files -co --exclude-standard | grep -Ev '^(lab|bench|tests/tools|\.ci)/' | \
+	git ls-files -co --exclude-standard | grep -Ev '^(lab|bench|tests/tools|tests/lab|\.ci)/' | \
 	  rsync -a --files-from=- ./ $(SANITY_ROOT)/ansible_collections/lvs/cluster/
 	# Its own git index: otherwise ansible-test finds this checkout's .git, sees
 	# .tmp/ as ignored and skips every target.

@@ -125,6 +125,8 @@ def console_tail(path: Path, lines: int = 25) -> str:
         text = path.read_bytes()[-16384:].decode(errors="replace")
     except OSError:
         return "(no console log)"
+    if not text.strip():
+        return "(console empty: the kernel had not printed anything yet)"
     return "\n".join(text.replace("\r", "").splitlines()[-lines:])
 
 

@@ -151,11 +151,9 @@ def _unknown(keys, allowed, where, problems):
 
 def parse(text: str, source: str = "<string>") -> Topology:
     problems: list[str] = []
-    data = load_yaml(text, problems)
-    if problems:
-        raise TopologyError(source, problems)
+    data = load_yaml(text, problems)  # duplicate keys are reported, the rest is still checked
     if not isinstance(data, dict):
-        raise TopologyError(source, ["a topology is a mapping with 'segments' and 'hosts'"])
+        raise TopologyError(source, problems or ["a topology is a mapping with 'segments' and 'hosts'"])
     _unknown(data, TOP_KEYS, "top level", problems)
     name = str(data.get("name") or Path(source).stem)
 
