@@ -20,7 +20,10 @@ export PATH := $(BIN):$(PATH)
 # Molecule scenarios exercised by `make test` (each boots its own lab topology).
 SCENARIOS ?= lab_smoke
 
-.PHONY: help setup host-packages test check unit e2e lint sanity molecule lab-build demo bench changelog clean
+.PHONY: help setup host-packages test check unit e2e lint sanity molecule lab-build demo lab-down bench changelog clean
+# The demo cluster: lab topology "default" with the mixed DR+TUN+NAT inventory.
+DEMO_INSTANCE ?= demo
+DEMO_INVENTORY := molecule/mixed/inventory
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -76,6 +79,16 @@ molecule: $(STAMP) $(LINK)  ## molecule scenarios on the qemu lab (real IPVS)
 
 lab-build: $(STAMP)  ## build (or reuse) the cached lab image
 	$(BIN)/python lab/labctl.py build
+
+demo: setup lab-build  ## boot the lab, converge a DR+TUN+NAT cluster, print the traffic report
+	$(BIN)/python lab/labctl.py up default --instance $(DEMO_INSTANCE)
+	lab_inv=$$($(BIN)/python lab/labctl.py inventory --instance $(DEMO_INSTANCE)); \
+	  $(BIN)/ansible-playbook -i "$$lab_inv" -i $(DEMO_INVENTORY) playbooks/site.yml && \
+	  $(BIN)/ansible-playbook -i "$$lab_inv" -i $(DEMO_INVENTORY) playbooks/verify.yml
+	@echo "The lab stays up: try 'python3 lab/labctl.py ssh client -i $(DEMO_INSTANCE)'; stop it with 'make lab-down'."
+
+lab-down:  ## stop the demo lab
+	$(BIN)/python lab/labctl.py down --instance $(DEMO_INSTANCE)
 
 bench: $(STAMP) $(LINK)  ## benchmarks that need no VM
 	$(BIN)/python bench/validate_scale.py
