@@ -124,7 +124,7 @@ def must(args, data=None):
     return out
 
 
-def live(table, text, ipvsadm):
+def live(table, text, ipvsadm, profile=False):
     runner = Runner(run_command, ipvsadm)
     results = []
 
@@ -164,7 +164,21 @@ def live(table, text, ipvsadm):
     t_one, _ = timed(weight_flip)
     results.append(('one weight change', t_one, t_sn, 'raw ipvsadm -Sn', 2.0))
 
-    must([ipvsadm, '-C'])
+    # What the module really calls: converge(..., want_table=True) returns the
+    # before/after table as data (informational rows, same targets).
+    converge(runner, table, want_table=False)  # the flips above left one weight changed
+    changed, back = one_weight_change(table), table
+    t_noop_t, _ = timed(lambda: converge(runner, table))
+    results.append(('no-op, table return', t_noop_t, t_sn, 'raw ipvsadm -Sn', 2.0))
+
+    def weight_flip_table():
+        nonlocal changed, back
+        res = converge(runner, changed)
+        assert len(res['commands']) == 1, res['commands']
+        changed, back = back, changed
+    t_one_t, _ = timed(weight_flip_table)
+    results.append(('weight, table return', t_one_t, t_sn, 'raw ipvsadm -Sn', 2.0))
+
     print('live (%s):' % ipvsadm)
     worst = True
     for name, mine, raw, raw_name, target in results:
@@ -173,6 +187,26 @@ def live(table, text, ipvsadm):
         worst = worst and ok
         print('  %-20s %8.1f ms  vs %-16s %8.1f ms  ratio %.2fx (target <= %.1fx) %s'
               % (name, mine * 1000, raw_name, raw * 1000, ratio, target, 'OK' if ok else 'MISS'))
+    sys.stdout.flush()
+    if profile:
+        import cProfile
+        import pstats
+        for name, fn in (('from-empty apply (want_table=False)', module_from_empty),
+                         ('no-op run (want_table=False)',
+                          lambda: converge(runner, table, want_table=False)),
+                         ('no-op run (want_table=True, module default)',
+                          lambda: converge(runner, table))):
+            if fn is not module_from_empty:
+                converge(runner, table, want_table=False)
+            cold()
+            prof = cProfile.Profile()
+            prof.runcall(fn)
+            print('--- profile: %s' % name)
+            stats = pstats.Stats(prof, stream=sys.stdout)
+            stats.sort_stats('tottime').print_stats(12)
+            stats.sort_stats('cumulative').print_stats(18)
+
+    must([ipvsadm, '-C'])
     return worst
 
 
@@ -183,11 +217,13 @@ def main():
     parser.add_argument('--live', action='store_true',
                         help='also measure against the kernel (flushes IPVS; lab VM only)')
     parser.add_argument('--ipvsadm', default='ipvsadm')
+    parser.add_argument('--profile', action='store_true',
+                        help='with --live: cProfile the module path (top functions)')
     args = parser.parse_args()
     table = build_table(args.services, args.realservers)
     text = pure(table)
     if args.live:
-        return 0 if live(table, text, args.ipvsadm) else 1
+        return 0 if live(table, text, args.ipvsadm, args.profile) else 1
     return 0
 
 

@@ -192,9 +192,9 @@ class _Checker:
             if host.address is None:
                 continue
             if svc.family is not None and host.address.version != svc.family:
-                self.add(ADDRESS_FAMILY, "real server lvs_address %s is IPv%d but the service is IPv%d; one "
-                         "service is one address family throughout" % (host.address, host.address.version,
-                                                                        svc.family), host=rs.host, svc=svc)
+                reason = ("real server lvs_address %s is IPv%d but the service is IPv%d; one service is one "
+                          "address family throughout" % (host.address, host.address.version, svc.family))
+                self.add(ADDRESS_FAMILY, reason, host=rs.host, svc=svc)
                 continue
             realservers.append((host, rs))
 
