@@ -36,6 +36,9 @@ def kernel_cmdline(host: Host) -> list[str]:
     """Kernel command line words; lab-net inside the guest turns lab.* into networkd config."""
     words = [
         "root=/dev/vda", "console=ttyS0,115200", "net.ifnames=0", "panic=5", "quiet",
+        # speculative-execution mitigations guard against other tenants; a lab VM has none, and
+        # under TCG every retpoline and barrier is emulated at a heavy cost
+        "mitigations=off",
         # quiet keeps kernel chatter off the (slow, emulated) serial line; systemd still logs each
         # unit there, so a console tail shows where a boot got stuck
         "systemd.show_status=1",
