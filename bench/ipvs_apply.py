@@ -124,7 +124,7 @@ def must(args, data=None):
     return out
 
 
-def live(table, text, ipvsadm, profile=False):
+def live(table, text, ipvsadm, profile=False, repeat=3):
     runner = Runner(run_command, ipvsadm)
     results = []
 
@@ -144,13 +144,27 @@ def live(table, text, ipvsadm, profile=False):
 
     global CLOCK
     CLOCK = time.perf_counter
-    t_raw = min(raw_restore() for _ in range(3))
-    t_mod = min(module_from_empty() for _ in range(3))
+    # Interleaved pairs, best of each: under TCG on a shared host the
+    # neighbours' load drifts by 1.5x within minutes, and back-to-back blocks
+    # of one kind would measure that drift instead of the code.
+    raws, mods = [], []
+    for _ in range(repeat):
+        raws.append(raw_restore())
+        mods.append(module_from_empty())
+    print('  from-empty pairs (raw -R / module): %s' % ', '.join(
+        '%.1f/%.1f s' % (r, m) for r, m in zip(raws, mods)))
+    t_raw, t_mod = min(raws), min(mods)
     results.append(('from-empty apply', t_mod, t_raw, 'raw ipvsadm -R', 1.5))
 
-    t_sn, _ = timed(lambda: must([ipvsadm, '-Sn']))
-    t_noop, res = timed(lambda: converge(runner, table, want_table=False))
-    assert not res['changed'] and not res['commands']
+    sns, noops = [], []
+    for _ in range(repeat):
+        sns.append(timed(lambda: must([ipvsadm, '-Sn']), 1)[0])
+        took, res = timed(lambda: converge(runner, table, want_table=False), 1)
+        assert not res['changed'] and not res['commands']
+        noops.append(took)
+    print('  no-op pairs (raw -Sn / module): %s' % ', '.join(
+        '%.1f/%.1f s' % (r, m) for r, m in zip(sns, noops)))
+    t_sn, t_noop = min(sns), min(noops)
     results.append(('no-op run', t_noop, t_sn, 'raw ipvsadm -Sn', 2.0))
 
     changed = one_weight_change(table)
@@ -161,14 +175,14 @@ def live(table, text, ipvsadm, profile=False):
         res = converge(runner, changed, want_table=False)
         assert len(res['commands']) == 1, res['commands']
         changed, back = back, changed
-    t_one, _ = timed(weight_flip)
+    t_one, _ = timed(weight_flip, repeat)
     results.append(('one weight change', t_one, t_sn, 'raw ipvsadm -Sn', 2.0))
 
     # What the module really calls: converge(..., want_table=True) returns the
     # before/after table as data (informational rows, same targets).
     converge(runner, table, want_table=False)  # the flips above left one weight changed
     changed, back = one_weight_change(table), table
-    t_noop_t, _ = timed(lambda: converge(runner, table))
+    t_noop_t, _ = timed(lambda: converge(runner, table), repeat)
     results.append(('no-op, table return', t_noop_t, t_sn, 'raw ipvsadm -Sn', 2.0))
 
     def weight_flip_table():
@@ -176,7 +190,7 @@ def live(table, text, ipvsadm, profile=False):
         res = converge(runner, changed)
         assert len(res['commands']) == 1, res['commands']
         changed, back = back, changed
-    t_one_t, _ = timed(weight_flip_table)
+    t_one_t, _ = timed(weight_flip_table, repeat)
     results.append(('weight, table return', t_one_t, t_sn, 'raw ipvsadm -Sn', 2.0))
 
     print('live (%s):' % ipvsadm)
@@ -217,13 +231,14 @@ def main():
     parser.add_argument('--live', action='store_true',
                         help='also measure against the kernel (flushes IPVS; lab VM only)')
     parser.add_argument('--ipvsadm', default='ipvsadm')
+    parser.add_argument('--repeat', type=int, default=3, help='live: runs per measurement (best is kept)')
     parser.add_argument('--profile', action='store_true',
                         help='with --live: cProfile the module path (top functions)')
     args = parser.parse_args()
     table = build_table(args.services, args.realservers)
     text = pure(table)
     if args.live:
-        return 0 if live(table, text, args.ipvsadm, args.profile) else 1
+        return 0 if live(table, text, args.ipvsadm, args.profile, args.repeat) else 1
     return 0
 
 

@@ -71,7 +71,7 @@ def main() -> int:
             return rc
         ssh(state, a.host, "uname -r; python3 --version; ipvsadm --version; nproc", stream=True)
         args = ["--live"] + (["--profile"] if a.profile else []) + a.extra
-        cmd = f"modprobe ip_vs && cd {REMOTE} && python3 bench/ipvs_apply.py {' '.join(args)}"
+        cmd = f"modprobe ip_vs && cd {REMOTE} && python3 -u bench/ipvs_apply.py {' '.join(args)}"
         print(f"$ {cmd}", flush=True)
         t = time.monotonic()
         rc = ssh(state, a.host, cmd, stream=True)
