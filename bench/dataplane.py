@@ -241,7 +241,7 @@ def main() -> int:
     print(f"\nsummary ({a.rounds} x {a.duration:.0f} s per VIP, {a.concurrency} concurrent HTTP/1.0 "
           f"connections, new TCP connection per request, client = python3 in a TCG guest)")
     print(f"{'mode':4s} {'req/s':>8s} {'errors':>6s}  {'per real server':28s} {'dir busy':>8s} "
-          f"{'softirq':>7s} {'dir CPU ms/1k req':>17s} {'client busy':>11s} {'conns':>7s} {'in/out pkts':>15s}")
+          f"{'softirq':>7s} {'dir CPU ms/req':>14s} {'client busy':>11s} {'conns':>7s} {'in/out pkts':>15s}")
     for mode, vip, port, rs in MODES:
         rr = results[mode]
         if not rr:
@@ -254,13 +254,13 @@ def main() -> int:
         soft = [x["director_softirq"] for x in rr if x.get("director_softirq") is not None]
         dbusy = sum(busy) / len(busy) if busy else 0.0
         rps = ok / secs if secs else 0.0
-        ms_per_k = 1000.0 * dbusy / rps * 1000 if rps else float("nan")
+        ms_per_req = 1000.0 * dbusy / rps if rps else float("nan")
         cbusy = sum(x["client_busy"] or 0 for x in rr) / len(rr)
         conns = sum(x.get("ipvs_conns", 0) for x in rr)
         pk = f"{sum(x.get('ipvs_inpkts', 0) for x in rr)}/{sum(x.get('ipvs_outpkts', 0) for x in rr)}"
         sp = " ".join(f"{h}={n} ({100 * n / ok:.0f}%)" for h, n in split.items()) if ok else "-"
         print(f"{mode:4s} {rps:8.1f} {errors:6d}  {sp:28s} {100 * dbusy:7.0f}% {100 * (sum(soft) / len(soft) if soft else 0):6.0f}% "
-              f"{ms_per_k:17.1f} {100 * cbusy:10.0f}% {conns:7d} {pk:>15s}")
+              f"{ms_per_req:14.2f} {100 * cbusy:10.0f}% {conns:7d} {pk:>15s}")
     print("note: NAT out-packets pass the director (it rewrites replies); DR/TUN replies bypass it, "
           "so their outpkts stay 0. Under TCG the guests' emulated CPUs (client load generator, "
           "director softirq) bound these numbers, and the 2-core host is shared by all VMs.")

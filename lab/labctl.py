@@ -95,6 +95,10 @@ def cmd_validate(a) -> int:
 
 
 def cmd_ssh(a) -> int:
+    # `ssh HOST -i NAME CMD` is the natural order; argparse's REMAINDER would
+    # swallow `-i NAME` into the command and silently target another instance.
+    if len(a.cmd) >= 2 and a.cmd[0] in ("-i", "--instance"):
+        a.instance, a.cmd = a.cmd[1], a.cmd[2:]
     st = runtime.load_state(a.instance)
     if not st or a.host not in st["hosts"]:
         print(f"no host {a.host} in instance {a.instance}", file=sys.stderr)
