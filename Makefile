@@ -17,16 +17,19 @@ LINK := $(COLLECTIONS)/ansible_collections/lvs/cluster
 SANITY_ROOT := $(CURDIR)/.tmp/sanity
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
-# Molecule scenarios exercised by `make test` (each boots its own lab topology).
+# Molecule scenarios run by `make test` (each boots its own lab topology). CI runs the lab
+# smoke test only: on 2 TCG cores one full role scenario takes 30-40 min (see
+# docs/testing.md); `make molecule-all` runs them all.
 SCENARIOS ?= lab_smoke
+ALL_SCENARIOS := lab_smoke dr tun nat mixed
 
-.PHONY: help setup host-packages test check unit e2e lint sanity molecule lab-build demo lab-down bench changelog clean
+.PHONY: help setup host-packages test check unit e2e lint sanity molecule molecule-all lab-build demo lab-down bench changelog clean
 # The demo cluster: lab topology "default" with the mixed DR+TUN+NAT inventory.
 DEMO_INSTANCE ?= demo
 DEMO_INVENTORY := molecule/mixed/inventory
 
 help:  ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 setup: host-packages $(STAMP) $(LINK)  ## install everything the suites need (idempotent)
 	@$(BIN)/python tests/tools/install_get_pip_standin.py
@@ -76,6 +79,9 @@ sanity: $(STAMP)  ## ansible-test sanity on a clean copy of the collection
 molecule: $(STAMP) $(LINK)  ## molecule scenarios on the qemu lab (real IPVS)
 	$(BIN)/python lab/labctl.py build
 	for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s || exit 1; done
+
+molecule-all: SCENARIOS = $(ALL_SCENARIOS)
+molecule-all: molecule  ## every Molecule scenario, the role scenarios included (long)
 
 lab-build: $(STAMP)  ## build (or reuse) the cached lab image
 	$(BIN)/python lab/labctl.py build
