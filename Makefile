@@ -2,7 +2,8 @@
 #
 # `make test` is what CI (.ci/run) runs: it sets up a fresh Debian 12 machine
 # (apt packages, pinned virtualenv, offline fixes for ansible-test/ansible-lint)
-# and runs every suite, the lab scenarios on real IPVS included.
+# and runs unit, lint, sanity, e2e and the lab smoke scenario on real IPVS;
+# `make molecule-all` adds the (long) role scenarios.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -52,7 +53,7 @@ $(LINK):
 	mkdir -p $(dir $(LINK))
 	ln -sfn $(CURDIR) $(LINK)
 
-test: setup unit lint sanity e2e molecule  ## every suite (what CI runs)
+test: setup unit lint sanity e2e molecule  ## what CI runs: every suite + the lab smoke scenario
 
 check: setup unit lint  ## fast inner loop: unit tests + lint
 
