@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lvs.cluster.plugins.module_utils._net_delta import (
     boot_lines, compute, parse_state, route_families, state_line,
 )
+from ansible_collections.lvs.cluster.plugins.module_utils._route_precedence import conflicts
 
 
 def net_delta(desired, previous=None, ip_addr=None, ip_routes=None, sysctl_lines=None, prune=True):
@@ -38,6 +39,13 @@ def net_route_families(desired_routes, previous=None):
     return route_families(desired_routes, previous)
 
 
+def net_route_conflicts(peer, live_routes=None, new_routes=None, gateway='', metric=0):
+    try:
+        return conflicts(peer, live_routes or [], new_routes or [], gateway, metric)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError('lvs.cluster.net_route_conflicts: %s' % (exc,))
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -46,4 +54,5 @@ class FilterModule(object):
             'net_state_line': net_state_line,
             'net_boot_lines': net_boot_lines,
             'net_route_families': net_route_families,
+            'net_route_conflicts': net_route_conflicts,
         }
