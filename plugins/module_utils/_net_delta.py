@@ -26,6 +26,7 @@ must be reachable); removals run last, in the opposite order.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import ipaddress
 import json
 
 STATE_MARKER = '# lvs-cluster-state: '
@@ -62,14 +63,43 @@ def route_families(desired_routes, previous):
     return families
 
 
+def _canonical_dst(dst):
+    """A destination as ``ip -j route`` prints it: ``default``, a bare host address, or a network."""
+    if dst in ('default', '0.0.0.0/0', '::/0'):
+        return 'default'
+    try:
+        network = ipaddress.ip_network(str(dst), strict=False)
+    except ValueError:
+        return str(dst)
+    if network.prefixlen == network.max_prefixlen:
+        return str(network.network_address)
+    return str(network)
+
+
+def _canonical_address(address):
+    try:
+        return str(ipaddress.ip_address(str(address)))
+    except ValueError:
+        return str(address)
+
+
+def _route_metric(route):
+    """The metric the kernel stores: an IPv6 route added with metric 0 gets 1024 (IP6_RT_PRIO_USER)."""
+    metric = int(route.get('metric') or 0)
+    if metric == 0 and ':' in str(route.get('via', '')):
+        return 1024
+    return metric
+
+
 def _route_key(route):
     """A desired route keyed the way ``ip -j route`` prints it."""
-    dst = route['dst']
-    if dst in ('0.0.0.0/0', '::/0'):
-        dst = 'default'
-    elif (':' not in dst and dst.endswith('/32')) or dst.endswith('/128'):
-        dst = dst.split('/')[0]
-    return '|'.join((dst, str(route['via']), str(route['dev']), str(route['metric'])))
+    return '|'.join((_canonical_dst(route['dst']), _canonical_address(route['via']), str(route['dev']),
+                     str(_route_metric(route))))
+
+
+def _route_slot(route):
+    """What ``ip route replace`` matches on (destination and metric): one route per slot."""
+    return (_canonical_dst(route['dst']), ':' in str(route.get('via', '')), _route_metric(route))
 
 
 def _live_route_key(entry):
@@ -221,7 +251,10 @@ def compute(desired, previous, ip_addr, ip_routes, sysctl_lines, prune):
     lines += ['link set %s up%s' % (link['name'], _mtu(link)) for link in set_links]
     lines += ['addr replace %s dev %s%s' % (a['address'], a['dev'], _flags(a)) for a in add_addresses]
     lines += ['route replace ' + _route(r) for r in add_routes]
-    lines += ['route del ' + _route(r) for r in del_routes]
+    # A replace already took over the slot of a stale route with the same destination and
+    # metric (e.g. a new DIP as gateway); deleting it as well would fail the whole batch.
+    replaced = set(_route_slot(r) for r in add_routes)
+    lines += ['route del ' + _route(r) for r in del_routes if _route_slot(r) not in replaced]
     lines += ['addr del %s dev %s' % (a['address'], a['dev']) for a in del_addresses]
     lines += [('link del %s' % link['name']) if link['kind'] == 'dummy' else ('link set %s down' % link['name'])
               for link in del_links]
