@@ -58,6 +58,12 @@ def ipvs_service(model, svc):
     return entry
 
 
+def _labels(name, services):
+    # type: (str, List[Service]) -> Dict[str, str]
+    """Service name -> how the roles' pre-flight messages name it on this host (validator's shape)."""
+    return dict((svc.name, "host %s, %s" % (name, svc.label)) for svc in services)
+
+
 def _ipvs_sort_key(svc):
     # type: (Service) -> Any
     if svc.fwmark is not None:
@@ -92,9 +98,13 @@ class _View:
         for key, services in (("dr_realserver", self.dr), ("tun_realserver", self.tun)):
             if services:
                 view[key] = {"vips": _sorted_vips(s.vip for s in services if s.vip is not None),
-                             "services": sorted(s.name for s in services)}
+                             "services": sorted(s.name for s in services),
+                             "labels": _labels(name, services)}
         if self.nat:
             view["nat_realserver"] = self._nat(model, host)
+            view["nat_realserver"]["labels"] = _labels(name, self.nat)
+        if view["director"] is not None:
+            view["director"]["labels"] = _labels(name, self.director)
         return view
 
     def _director(self, model, host, ipvs_cache):

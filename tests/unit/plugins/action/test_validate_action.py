@@ -72,7 +72,9 @@ def test_mixed_lab_views():
         "realservers": [{"address": "192.168.10.31", "port": 80, "weight": 2, "forward": "nat"},
                         {"address": "192.168.10.32", "port": 80, "weight": 1, "forward": "nat"}]}
     assert result["host_views"]["nat2"]["nat_realserver"] == {
-        "gateway": "192.168.10.1", "services": ["web-nat"], "director_networks": ["192.168.10.0/24"]}
+        "gateway": "192.168.10.1", "services": ["web-nat"], "director_networks": ["192.168.10.0/24"],
+        "labels": {"web-nat": "host nat2, service web-nat (10.0.0.30:8080/tcp nat)"}}
+    assert director["labels"]["web-dr"] == "host director1, service web-dr (10.0.0.10:80/tcp dr)"
 
 
 def test_broken_fails_with_all_lines_and_host_scope():
