@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lvs.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The traffic proof of ``playbooks/verify.yml``: what to send, and what the counters say.
+
+Pure: the declared services (``lvs_services``), the directors' IPVS tables as
+``lvs.cluster.ipvs_info`` returns them before and after the probe, and the real servers'
+addresses in; the per-service report out.
+
+Why counters and not response bodies: any TCP service can be verified (no special responder
+on the real servers), the director's own books say which real server each connection was
+scheduled to, and the service's ``OutPkts`` says whether replies came back through the
+director, which for DR and TUN must never happen.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import ipaddress
+
+# Schedulers (and persistence) that send one client to one real server: one answer suffices.
+_AFFINITY_SCHEDULERS = ('sh', 'dh', 'mh')
+
+
+def _canonical(address):
+    try:
+        return str(ipaddress.ip_address(str(address).strip('[]')))
+    except ValueError:
+        return str(address)
+
+
+def _weighted(service):
+    return [rs for rs in service.get('realservers') or [] if int(rs.get('weight', 1)) > 0]
+
+
+def _probed(service):
+    return service.get('fwmark') is None and service.get('protocol', 'tcp') == 'tcp'
+
+
+def _url_host(vip):
+    vip = str(vip)
+    return '[%s]' % vip if ':' in vip else vip
+
+
+def plan(services, method='tcp', methods=None, requests=None):
+    """One entry per service: name, vip, host (URL form), port, method, requests to send.
+
+    ``requests`` None means 4 per weighted real server; UDP and fwmark services get 0.
+    """
+    out = []
+    for service in services or []:
+        count = 0
+        if _probed(service):
+            count = int(requests) if requests is not None else 4 * len(_weighted(service))
+        out.append({
+            'name': service.get('name'),
+            'vip': service.get('vip'),
+            'host': _url_host(service.get('vip', '')),
+            'port': service.get('port'),
+            'method': (methods or {}).get(service.get('name'), method),
+            'requests': count,
+        })
+    return out
+
+
+def _service_key(protocol, address, port, fwmark):
+    if fwmark is not None:
+        return 'fwmark:%s' % fwmark
+    return '%s:%s:%s' % (protocol, _canonical(address), port)
+
+
+def _table_counters(table):
+    """service key -> outpkts, and service key>rs address:port -> conns, of one ipvs_info table."""
+    outpkts, conns = {}, {}
+    for service in (table or {}).get('services') or []:
+        key = _service_key(service.get('protocol'), service.get('address'), service.get('port'), service.get('fwmark'))
+        outpkts[key] = int((service.get('stats') or {}).get('outpkts') or 0)
+        for rs in service.get('realservers') or []:
+            conns['%s>%s:%s' % (key, _canonical(rs.get('address')), rs.get('port'))] = int((rs.get('stats') or {}).get('conns') or 0)
+    return outpkts, conns
+
+
+def counter_deltas(before, after):
+    """Sum over directors of (after - before): (outpkts per service, conns per real server).
+
+    ``before``/``after``: lists of ipvs_info ``ipvs`` results, one per director, same order.
+    """
+    outpkts, conns = {}, {}
+    for old, new in zip(before or [], after or []):
+        old_out, old_conns = _table_counters(old)
+        new_out, new_conns = _table_counters(new)
+        for key, value in new_out.items():
+            outpkts[key] = outpkts.get(key, 0) + value - old_out.get(key, 0)
+        for key, value in new_conns.items():
+            conns[key] = conns.get(key, 0) + value - old_conns.get(key, 0)
+    return outpkts, conns
+
+
+def _label(service):
+    fwmark = service.get('fwmark')
+    if fwmark is not None:
+        where = 'fwmark %s' % fwmark
+    else:
+        where = '%s:%s/%s' % (_url_host(service.get('vip', '')), service.get('port'), service.get('protocol', 'tcp'))
+    return '%s %s %s' % (service.get('name'), where, service.get('mode'))
+
+
+def report(services, addresses, sent, before, after):
+    """Per service: {'name', 'line', 'ok', 'answered': {host: connections}}.
+
+    ``addresses``: real server host -> its address (``lvs_address``, prefix allowed);
+    ``sent``: the :func:`plan` the probe host executed.
+    """
+    outpkts, conns = counter_deltas(before, after)
+    sent_by_name = dict((p.get('name'), p) for p in sent or [])
+    out = []
+    for service in services or []:
+        fwmark = service.get('fwmark')
+        key = _service_key(service.get('protocol', 'tcp'), service.get('vip'), service.get('port'), fwmark)
+        requests = int(sent_by_name.get(service.get('name'), {}).get('requests') or 0)
+        parts, answered, silent = [], {}, []
+        for rs in service.get('realservers') or []:
+            host = rs.get('host')
+            address = str(addresses.get(host) or '').split('/')[0]
+            port = rs.get('port', service.get('port') if fwmark is None else 0)
+            count = conns.get('%s>%s:%s' % (key, _canonical(address), port), 0)
+            parts.append('%s %d/%d' % (host, count, requests))
+            answered[host] = count
+            if count == 0 and int(rs.get('weight', 1)) > 0:
+                silent.append(host)
+        problems = []
+        if requests > 0:
+            affinity = int(service.get('persistence_timeout') or 0) > 0 or service.get('scheduler', 'wlc') in _AFFINITY_SCHEDULERS
+            if affinity and not any(answered.values()):
+                problems.append('no real server answered')
+            elif not affinity and silent:
+                problems.append('never answered: ' + ', '.join(silent))
+            if service.get('mode') in ('dr', 'tun') and outpkts.get(key, 0) > 0:
+                problems.append('replies went through the director (OutPkts +%d)' % outpkts[key])
+            body = ', '.join(parts)
+        else:
+            body = 'not probed (%s)' % ('fwmark' if fwmark is not None else service.get('protocol', 'tcp'))
+        line = '%s: %s' % (_label(service), body)
+        if problems:
+            line += ' - FAILED: ' + '; '.join(problems)
+        out.append({'name': service.get('name'), 'line': line, 'ok': not problems, 'answered': answered})
+    return out
