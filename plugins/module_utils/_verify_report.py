@@ -121,7 +121,7 @@ def report(services, addresses, sent, before, after):
         parts, answered, silent = [], {}, []
         for rs in service.get('realservers') or []:
             host = rs.get('host')
-            address = str(addresses.get(host) or '').split('/')[0]
+            address = str(addresses.get(host) or '').partition('/')[0]
             port = rs.get('port', service.get('port') if fwmark is None else 0)
             count = conns.get('%s>%s:%s' % (key, _canonical(address), port), 0)
             parts.append('%s %d/%d' % (host, count, requests))
