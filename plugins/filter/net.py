@@ -9,7 +9,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.lvs.cluster.plugins.module_utils._net_delta import (
-    boot_lines, compute, parse_state, route_families, state_line,
+    boot_lines, compute, interface_of, parse_state, route_families, state_line,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._route_precedence import conflicts
 
@@ -39,6 +39,10 @@ def net_route_families(desired_routes, previous=None):
     return route_families(desired_routes, previous)
 
 
+def net_interface_of(ip_addr, address):
+    return interface_of(ip_addr, address)
+
+
 def net_route_conflicts(peer, live_routes=None, new_routes=None, gateway='', metric=0):
     try:
         return conflicts(peer, live_routes or [], new_routes or [], gateway, metric)
@@ -55,4 +59,5 @@ class FilterModule(object):
             'net_boot_lines': net_boot_lines,
             'net_route_families': net_route_families,
             'net_route_conflicts': net_route_conflicts,
+            'net_interface_of': net_interface_of,
         }

@@ -132,6 +132,16 @@ def index_live(ip_addr, ip_routes, sysctl_lines):
     return links, addresses, routes, sysctl
 
 
+def interface_of(ip_addr, address):
+    """Name of the interface that holds ``address`` (prefix allowed) in ``ip -j addr`` output, or ''."""
+    wanted = _canonical_address(str(address or '').partition('/')[0])
+    for link in ip_addr or []:
+        for addr in link.get('addr_info') or []:
+            if _canonical_address(addr.get('local', '')) == wanted:
+                return link.get('ifname', '')
+    return ''
+
+
 def _addr_key(addr):
     return '%s|%s' % (addr['dev'], addr['address'])
 

@@ -104,3 +104,13 @@ def test_net_route_families():
     assert FILTERS['net_route_families']([v6]) == ['-6']
     assert FILTERS['net_route_families']([v4], {'routes': [v6]}) == ['-4', '-6']
     assert FILTERS['net_route_families']([], {'routes': [v6]}) == ['-6']
+
+
+def test_net_interface_of_finds_the_interface_holding_an_address():
+    live = [{'ifname': 'lo', 'addr_info': [{'local': '127.0.0.1', 'prefixlen': 8}]},
+            {'ifname': 'eth1', 'addr_info': [{'local': '10.0.0.11', 'prefixlen': 24}, {'local': '2001:db8::11', 'prefixlen': 64}]}]
+    interface_of = FilterModule().filters()['net_interface_of']
+    assert interface_of(live, '10.0.0.11/24') == 'eth1'
+    assert interface_of(live, '2001:DB8:0::11/64') == 'eth1'
+    assert interface_of(live, '10.0.0.99') == ''
+    assert interface_of([], '') == ''
