@@ -93,3 +93,11 @@ def test_strict_fails_on_warnings():
     assert ("Action failed: host tun1, service web-tun (10.0.0.20:80/tcp tun): real server 10.0.0.21/24 shares "
             "a subnet with director director1") in out
     assert "failed=1" in out
+
+
+def test_site_stops_at_validation_and_touches_no_host():
+    # The hosts are unreachable: any task that ran against one would show up as UNREACHABLE.
+    rc, out = play("broken", playbook=os.path.join(ROOT, "playbooks", "site.yml"))
+    assert rc != 0
+    assert "Action failed: " + "\n".join(BROKEN) + "\n" in out, out
+    assert "UNREACHABLE" not in out and "PLAY [Real servers - add" not in out, out
