@@ -147,10 +147,18 @@ def live(table, text, ipvsadm, profile=False, repeat=3):
     # Interleaved pairs, best of each: under TCG on a shared host the
     # neighbours' load drifts by 1.5x within minutes, and back-to-back blocks
     # of one kind would measure that drift instead of the code.
+    # Flushing 40,000 real servers leaves the kernel cleanup work that the next restore pays
+    # for; a warm-up fill gives every timed run the same starting state (a flushed full
+    # table), and alternating the order keeps either side from always running first.
+    raw_restore()
     raws, mods = [], []
-    for _ in range(repeat):
-        raws.append(raw_restore())
-        mods.append(module_from_empty())
+    for i in range(repeat):
+        if i % 2:
+            mods.append(module_from_empty())
+            raws.append(raw_restore())
+        else:
+            raws.append(raw_restore())
+            mods.append(module_from_empty())
     print('  from-empty pairs (raw -R / module): %s' % ', '.join(
         '%.1f/%.1f s' % (r, m) for r, m in zip(raws, mods)))
     t_raw, t_mod = min(raws), min(mods)
