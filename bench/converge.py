@@ -8,10 +8,15 @@ prints, per run, the wall time, the tasks per host (ok / changed / skipped from 
 and the total. The second run must report changed=0 (idempotence); the script exits 1 if not.
 Optionally (``--verify``) times ``playbooks/verify.yml`` as well.
 
-Every lab host is a qemu TCG VM on the same 2 cores, so the numbers are dominated by the
+``--runs N`` is the lab's reliability soak: N consecutive full converges of the mixed
+cluster, each bounded by ``--timeout`` seconds (a hung SSH session shows up as a timeout, not
+as a stuck benchmark); it prints every run and how many finished, and counts the UML vector
+driver's "GSO" errors in the guest consoles (the prototype's hang; 0 expected).
+
+Every lab host is a UML kernel on the same 2 cores, so the numbers are dominated by the
 guest CPU: they compare runs and commits on this machine, not with real hardware.
 
-Usage: python3 bench/converge.py [--instance NAME] [--keep] [--verify]
+Usage: python3 bench/converge.py [--instance NAME] [--keep] [--verify] [--runs N] [--timeout S]
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ INVENTORY = ROOT / "molecule" / "mixed" / "inventory"
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)")
 
 # What molecule/*/molecule.yml sets for the lab: without pipelining and a persistent SSH
-# master every task costs several extra SSH round trips into a TCG guest.
+# master every task costs several extra SSH round trips into a guest.
 ENV = {
     "ANSIBLE_PIPELINING": "True",
     "ANSIBLE_FORKS": "10",
@@ -43,11 +48,16 @@ ENV = {
 }
 
 
-def playbook(lab_inventory: str, name: str, log: Path) -> tuple[float, dict[str, tuple[int, ...]], int]:
+def playbook(lab_inventory: str, name: str, log: Path, timeout: float | None = None
+             ) -> tuple[float, dict[str, tuple[int, ...]], int]:
     argv = [str(BIN / "ansible-playbook"), "-i", lab_inventory, "-i", str(INVENTORY), str(ROOT / "playbooks" / name)]
     start = time.monotonic()
     with open(log, "w") as out:
-        rc = subprocess.run(argv, env={**os.environ, **ENV}, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT).returncode
+        try:
+            rc = subprocess.run(argv, env={**os.environ, **ENV}, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+                                timeout=timeout).returncode
+        except subprocess.TimeoutExpired:
+            rc = 124  # like timeout(1): the run did not finish
     wall = time.monotonic() - start
     recap: dict[str, tuple[int, ...]] = {}
     for line in log.read_text(errors="replace").splitlines():
@@ -66,11 +76,38 @@ def report(label: str, wall: float, recap: dict[str, tuple[int, ...]], rc: int) 
     print(f"  {'total':<10} {total[0]:>4} {total[1]:>8} {total[4]:>8} {total[2] + total[3]:>7}")
 
 
+def gso_errors(instance: str) -> int:
+    sys.path.insert(0, str(ROOT / "lab"))
+    from lvslab import runtime  # noqa: E402 - the lab package is not on the path by default
+    return sum(p.read_text(errors="replace").count("Incoming GSO frames")
+               for p in runtime.log_dir(instance).glob("*.console"))
+
+
+def soak(lab_inventory: str, logs: Path, a) -> int:
+    results = []
+    for i in range(1, a.runs + 1):
+        wall, recap, rc = playbook(lab_inventory, "site.yml", logs / f"soak-{i}.log", a.timeout)
+        changed = sum(v[1] for v in recap.values())
+        results.append((wall, rc, changed))
+        print(f"run {i:2d}/{a.runs}: {wall:6.1f} s  rc={rc}  changed={changed}"
+              + ("  TIMED OUT" if rc == 124 else ""), flush=True)
+    done = sum(1 for _, rc, _ in results if rc != 124)
+    ok = sum(1 for _, rc, _ in results if rc == 0)
+    later = sorted(w for w, _, _ in results[1:])
+    print(f"\n{done}/{a.runs} runs finished, {ok}/{a.runs} succeeded; first {results[0][0]:.1f} s, "
+          f"later runs min/median/max {later[0]:.1f}/{later[len(later) // 2]:.1f}/{later[-1]:.1f} s; "
+          f"runs 2..{a.runs} changed={sum(c for _, _, c in results[1:])}; "
+          f"GSO errors on the consoles: {gso_errors(a.instance)}")
+    return 0 if ok == a.runs else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--instance", default="bench-converge")
     ap.add_argument("--keep", action="store_true", help="leave the instance running")
     ap.add_argument("--verify", action="store_true", help="also time playbooks/verify.yml")
+    ap.add_argument("--runs", type=int, default=2, help="consecutive site.yml runs (default 2)")
+    ap.add_argument("--timeout", type=float, default=1200, help="seconds one run may take (default 1200)")
     a = ap.parse_args()
     logs = ROOT / ".tmp" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
@@ -83,9 +120,11 @@ def main() -> int:
     lab_inventory = subprocess.run(LABCTL + ["inventory", "--instance", a.instance], stdout=subprocess.PIPE,
                                    text=True, check=True).stdout.strip()
     try:
-        first = playbook(lab_inventory, "site.yml", logs / "converge-1.log")
+        if a.runs > 2:
+            return soak(lab_inventory, logs, a)
+        first = playbook(lab_inventory, "site.yml", logs / "converge-1.log", a.timeout)
         report("site.yml, first run", *first)
-        second = playbook(lab_inventory, "site.yml", logs / "converge-2.log")
+        second = playbook(lab_inventory, "site.yml", logs / "converge-2.log", a.timeout)
         report("site.yml, second run (idempotence)", *second)
         changed = sum(v[1] for v in second[1].values())
         print(f"\nsecond run changed={changed} ({'idempotent' if changed == 0 else 'NOT idempotent'}); "

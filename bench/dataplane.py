@@ -5,13 +5,14 @@ Boots `default` as its own instance (unless it is already up), configures IPVS b
 like molecule/lab_smoke/converge.yml (one ipvsadm -R, one ip -batch, ARP sysctls on the DR real
 servers, tunl0 on the TUN ones, DIP + ip_forward on the director, default route via the DIP on
 the NAT ones) over plain SSH, then runs a python3 load generator on the client against each VIP
-in turn (several threads, one new HTTP/1.0 connection per request) and prints per mode:
-requests/s, errors, the per-real-server split, the director's CPU use (/proc/stat sampled on the
-director during the run) and the IPVS counters (ipvsadm -Ln --stats deltas).
+in turn (ab from apache2-utils: C, one new HTTP/1.0 connection per request) and prints per mode:
+requests/s, errors, the director's data-plane packets per request (its eth1.. counters around
+200 sequential requests: deterministic, unlike rates), the director's CPU use (/proc/stat
+sampled on it during the run), the client's CPU use (is the load generator the bottleneck?) and
+the IPVS counters (ipvsadm -Ln --stats deltas).
 
-Under TCG every guest is an emulated single CPU: the client (a Python load generator) and the
-director's emulated softirq path bound the numbers, not the LVS forwarding method. Read them as
-relative numbers for this lab, not as LVS performance.
+Every guest is a single-CPU UML kernel on the same 2 host cores: read the numbers as a
+comparison of the modes in one run, not as LVS performance.
 
 Usage: python3 bench/dataplane.py [--instance benchdp] [--duration 15] [--concurrency 8]
                                   [--rounds 2] [--keep] [--no-config]
@@ -67,67 +68,32 @@ CONFIG = {
 }
 CONFIG["dr2"], CONFIG["tun2"], CONFIG["nat2"] = CONFIG["dr1"], CONFIG["tun1"], CONFIG["nat1"]
 
-# Runs on the client (python3 - ARGS < this): warm-up, then DURATION seconds counted.
-LOADGEN = r'''
-import json, socket, sys, threading, time
-host, port, conc, warm, dur = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
-req = ("GET / HTTP/1.0\r\nHost: %s\r\n\r\n" % host).encode()
-state = {"count": False}
-lock = threading.Lock()
-ok, err, split, errs, lat = [0], [0], {}, {}, [0.0]
-def cpu():
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    return sum(v), v[3] + v[4]
-def one():
-    t = time.monotonic()
-    s = socket.create_connection((host, port), timeout=5)
-    try:
-        s.sendall(req)
-        buf = b""
-        while True:
-            d = s.recv(4096)
-            if not d:
-                break
-            buf += d
-    finally:
-        s.close()
-    head, _, body = buf.partition(b"\r\n\r\n")
-    if not head.startswith(b"HTTP/1.") or b" 200 " not in head.split(b"\r\n")[0]:
-        raise ValueError("bad reply %r" % head[:40])
-    return body.strip().decode(), time.monotonic() - t
-def worker():
-    while not stop:
-        try:
-            who, dt = one()
-        except Exception as e:
-            if state["count"]:
-                with lock:
-                    err[0] += 1
-                    k = type(e).__name__
-                    errs[k] = errs.get(k, 0) + 1
+# Director data NICs' packet counters (eth0 is management: SSH, not data plane).
+COUNTERS = ("for d in /sys/class/net/eth[1-9]*; do echo ${d##*/} $(cat $d/statistics/rx_packets) "
+            "$(cat $d/statistics/tx_packets); done")
+
+
+def ab_result(text: str) -> dict:
+    """The numbers of one `ab` run (apache2-utils) that this benchmark reports."""
+    r = {"ok": 0, "errors": 0, "rps": 0.0, "mean_latency_ms": None, "seconds": 0.0}
+    for line in text.splitlines():
+        k, _, v = line.partition(":")
+        v = v.strip().split()
+        if not v:
             continue
-        if state["count"]:
-            with lock:
-                ok[0] += 1
-                split[who] = split.get(who, 0) + 1
-                lat[0] += dt
-stop = False
-ts = [threading.Thread(target=worker, daemon=True) for _ in range(conc)]
-for t in ts:
-    t.start()
-time.sleep(warm)
-c0 = cpu(); t0 = time.monotonic(); state["count"] = True
-time.sleep(dur)
-state["count"] = False; t1 = time.monotonic(); c1 = cpu()
-stop = True
-for t in ts:
-    t.join(6)
-tot, idle = c1[0] - c0[0], c1[1] - c0[1]
-print(json.dumps({"ok": ok[0], "errors": err[0], "error_kinds": errs, "split": split,
-                  "seconds": t1 - t0, "mean_latency_ms": 1000 * lat[0] / ok[0] if ok[0] else None,
-                  "client_busy": (tot - idle) / tot if tot else None}))
-'''
+        if k == "Complete requests":
+            r["ok"] = int(v[0])
+        elif k in ("Failed requests", "Non-2xx responses"):
+            r["errors"] += int(v[0])
+        elif k == "Requests per second":
+            r["rps"] = float(v[0])
+        elif k == "Time per request" and r["mean_latency_ms"] is None:
+            r["mean_latency_ms"] = float(v[0])
+        elif k == "Time taken for tests":
+            r["seconds"] = float(v[0])
+    r["ok"] -= r["errors"]
+    return r
+
 
 # Runs on the director: /proc/stat cpu line once a second (jiffies), N samples.
 SAMPLER = "for i in $(seq {n}); do head -1 /proc/stat; sleep 1; done"
@@ -168,18 +134,39 @@ def configure(state) -> None:
         raise SystemExit("\n".join(errors))
 
 
+def nic_packets(state) -> int:
+    return sum(int(f[1]) + int(f[2]) for f in (ln.split() for ln in ssh(state, "director", COUNTERS).splitlines()))
+
+
+def packets_per_request(state, vip, port, n=200) -> float:
+    """Director data-plane packets (in + out, all data NICs) per request, one connection at a
+    time (ab -c 1), so every request is the same TCP exchange: a deterministic count."""
+    before = nic_packets(state)
+    r = ab_result(ssh(state, "client", f"ab -q -n {n} -c 1 http://{vip}:{port}/"))
+    after = nic_packets(state)
+    return (after - before) / r["ok"] if r["ok"] else float("nan")
+
+
 def measure(state, mode, vip, port, conc, warm, dur) -> dict:
+    ssh(state, "client", f"ab -q -t {warm} -c {conc} http://{vip}:{port}/ >/dev/null", check=False)  # warm-up
     before = stats(state)
-    n = int(warm + dur + 3)
+    n = int(dur + 3)
     sampler = subprocess.Popen(runtime.ssh_argv(state, "director", SAMPLER.format(n=n)),
                                stdout=subprocess.PIPE, text=True)
-    out = ssh(state, "client", f"python3 - {vip} {port} {conc} {warm} {dur}", data=LOADGEN)
+    c0 = ssh(state, "client", "head -1 /proc/stat").split()[1:]
+    # -t: run for dur seconds; -n caps the request count high enough never to end it early
+    out = ssh(state, "client", f"ab -q -t {dur} -n 10000000 -c {conc} http://{vip}:{port}/", check=False)
+    c1 = ssh(state, "client", "head -1 /proc/stat").split()[1:]
     samples, _ = sampler.communicate()
     after = stats(state)
-    r = json.loads(out.strip().splitlines()[-1])
+    r = ab_result(out)
+    tot = sum(map(int, c1)) - sum(map(int, c0))
+    idle = int(c1[3]) + int(c1[4]) - int(c0[3]) - int(c0[4])
+    r["client_busy"] = (tot - idle) / tot if tot else None
+    r["split"] = {}
     rows = [[int(x) for x in ln.split()[1:]] for ln in samples.splitlines() if ln.startswith("cpu ")]
-    # the steady part of the load: skip the warm-up (+1 s of ssh start skew), keep dur-2 s
-    a, b = int(warm) + 1, min(int(warm) + int(dur) - 1, len(rows) - 1)
+    # the steady part of the load: skip 1 s of ssh start skew, keep dur-2 s
+    a, b = 1, min(int(dur) - 1, len(rows) - 1)
     if b > a:
         tot = sum(rows[b]) - sum(rows[a])
         idle = (rows[b][3] + rows[b][4]) - (rows[a][3] + rows[a][4])
@@ -193,7 +180,6 @@ def measure(state, mode, vip, port, conc, warm, dur) -> dict:
         r["ipvs_conns"] = after[key][0] - before[key][0]
         r["ipvs_inpkts"] = after[key][1] - before[key][1]
         r["ipvs_outpkts"] = after[key][2] - before[key][2]
-    r["rps"] = r["ok"] / r["seconds"] if r["seconds"] else 0.0
     return r
 
 
@@ -228,9 +214,11 @@ def main() -> int:
                 load0 = os.getloadavg()[0]
                 r = measure(state, mode, vip, port, a.concurrency, a.warmup, a.duration)
                 r["host_load1"] = round(load0, 2)
+                if rnd == 0:
+                    r["director_packets_per_request"] = packets_per_request(state, vip, port)
                 results[mode].append(r)
                 print(f"round {rnd + 1} {mode:3s} {vip}:{port}  {r['rps']:7.1f} req/s  errors {r['errors']}"
-                      f"  split {r['split']}  director busy {100 * (r.get('director_busy') or 0):.0f}%"
+                      f"  director busy {100 * (r.get('director_busy') or 0):.0f}%"
                       f" (softirq {100 * (r.get('director_softirq') or 0):.0f}%)"
                       f"  client busy {100 * (r['client_busy'] or 0):.0f}%"
                       f"  lat {r['mean_latency_ms'] or 0:.1f} ms  host load1 {load0:.1f}", flush=True)
@@ -239,8 +227,8 @@ def main() -> int:
             subprocess.run(LABCTL + ["down", "--instance", a.instance], capture_output=True)
 
     print(f"\nsummary ({a.rounds} x {a.duration:.0f} s per VIP, {a.concurrency} concurrent HTTP/1.0 "
-          f"connections, new TCP connection per request, client = python3 in a TCG guest)")
-    print(f"{'mode':4s} {'req/s':>8s} {'errors':>6s}  {'per real server':28s} {'dir busy':>8s} "
+          f"connections, new TCP connection per request, client = ab in a UML guest)")
+    print(f"{'mode':4s} {'req/s':>8s} {'errors':>6s} {'dir pkts/req':>12s} {'dir busy':>8s} "
           f"{'softirq':>7s} {'dir CPU ms/req':>14s} {'client busy':>11s} {'conns':>7s} {'in/out pkts':>15s}")
     for mode, vip, port, rs in MODES:
         rr = results[mode]
@@ -249,7 +237,7 @@ def main() -> int:
         ok = sum(x["ok"] for x in rr)
         secs = sum(x["seconds"] for x in rr)
         errors = sum(x["errors"] for x in rr)
-        split = {h: sum(x["split"].get(h, 0) for x in rr) for h in sorted({k for x in rr for k in x["split"]})}
+        ppr = rr[0].get("director_packets_per_request", float("nan"))
         busy = [x["director_busy"] for x in rr if x.get("director_busy") is not None]
         soft = [x["director_softirq"] for x in rr if x.get("director_softirq") is not None]
         dbusy = sum(busy) / len(busy) if busy else 0.0
@@ -258,12 +246,11 @@ def main() -> int:
         cbusy = sum(x["client_busy"] or 0 for x in rr) / len(rr)
         conns = sum(x.get("ipvs_conns", 0) for x in rr)
         pk = f"{sum(x.get('ipvs_inpkts', 0) for x in rr)}/{sum(x.get('ipvs_outpkts', 0) for x in rr)}"
-        sp = " ".join(f"{h}={n} ({100 * n / ok:.0f}%)" for h, n in split.items()) if ok else "-"
-        print(f"{mode:4s} {rps:8.1f} {errors:6d}  {sp:28s} {100 * dbusy:7.0f}% {100 * (sum(soft) / len(soft) if soft else 0):6.0f}% "
+        print(f"{mode:4s} {rps:8.1f} {errors:6d} {ppr:12.1f} {100 * dbusy:7.0f}% {100 * (sum(soft) / len(soft) if soft else 0):6.0f}% "
               f"{ms_per_req:14.2f} {100 * cbusy:10.0f}% {conns:7d} {pk:>15s}")
-    print("note: NAT out-packets pass the director (it rewrites replies); DR/TUN replies bypass it, "
-          "so their outpkts stay 0. Under TCG the guests' emulated CPUs (client load generator, "
-          "director softirq) bound these numbers, and the 2-core host is shared by all VMs.")
+    print("note: NAT replies pass the director (it rewrites them), so its packets per request are about "
+          "twice DR's and TUN's, whose replies bypass it (outpkts 0). Every host is a UML guest on the "
+          "same 2 host cores: the numbers compare modes in one run, not LVS on real hardware.")
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=2) + "\n")
     return 0

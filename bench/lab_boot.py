@@ -5,12 +5,15 @@ Measures
   image build      from nothing (--rebuild builds again; otherwise reported from the cached
                    image's build.json, written by the build itself) and from cache
   boot             launch -> every host answers SSH (default topology unless --topology)
-  RSS              per VM (qemu process)
+  memory           per guest: the allocated blocks of the UML kernel's RAM file (tmpfs; UML's
+                   RAM is not process RSS) plus the RSS of its host processes
   ansible ping     over all hosts, cold (no SSH control master yet) and warm
   10-task play     over all hosts
   reboot           ansible.builtin.reboot of one host until it answers again
 
-Targets (2-core machine): default topology up-to-reachable < 3 min; lab smoke scenario < 10 min.
+The lab has one backend, User-Mode Linux (lab/README.md says why qemu TCG went); the TCG
+figures it replaced are in docs/testing.md. Target (2-core machine): default topology
+up-to-reachable < 60 s.
 Usage: python3 bench/lab_boot.py [--rebuild] [--topology default] [--instance bench] [--keep]
 Run with the project venv's python (it needs ansible-playbook next to it or on PATH).
 """
@@ -74,6 +77,19 @@ def timed(argv, env=None, check=True):
     return dt, res
 
 
+def runtime_rss_kib(pid: int) -> int:
+    """RSS of one process, without the shared RAM file (RssShmem) that memory_kib counts."""
+    vals = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            k, _, v = line.partition(":")
+            if k in ("RssAnon", "RssFile"):
+                vals[k] = int(v.split()[0])
+    except OSError:
+        pass
+    return sum(vals.values())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rebuild", action="store_true", help="rebuild the image from nothing (needs root, ~1-2 min)")
@@ -83,7 +99,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="leave the instance running")
     ap.add_argument("--json", help="also write the results to this file")
     a = ap.parse_args()
-    r: dict = {"topology": a.topology, "instance": a.instance, "cpus": os.cpu_count()}
+    r: dict = {"backend": "uml", "topology": a.topology, "instance": a.instance, "cpus": os.cpu_count()}
 
     # --- image ---------------------------------------------------------------------------
     if a.rebuild:
@@ -107,7 +123,10 @@ def main() -> int:
         r["boot_to_ssh_s"] = st["ready_s"]
         r["up_command_s"] = round(dt, 1)
         r["ssh_ready_per_host_s"] = {h: v.get("ssh_ready_s") for h, v in st["hosts"].items()}
-        r["rss_mib"] = {h: v["rss_mib"] for h, v in runtime.status(a.instance)[0]["hosts"].items()}
+        r["guest_ram_file_mib"] = {h: v["mem_mib"] for h, v in runtime.status(a.instance)[0]["hosts"].items()}
+        rss = {h: sum(runtime_rss_kib(p) for p in runtime.host_pids(a.instance, h)) // 1024
+               for h in st["hosts"]}
+        r["host_processes_rss_mib"] = rss
 
         # --- ansible -----------------------------------------------------------------------
         with tempfile.TemporaryDirectory(prefix="lab-bench-") as tmp:
@@ -138,8 +157,8 @@ def main() -> int:
         print(f"{k:{width}s}  {v}")
     if a.json:
         Path(a.json).write_text(json.dumps(r, indent=2) + "\n")
-    ok = r["boot_to_ssh_s"] < 180 if a.topology == "default" else True
-    print(f"target default topology up < 180 s: {'met' if ok else 'MISSED'}")
+    ok = r["boot_to_ssh_s"] < 60 if a.topology == "default" else True
+    print(f"target default topology up < 60 s: {'met' if ok else 'MISSED'}")
     return 0
 
 

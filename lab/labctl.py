@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""labctl: the lvs.cluster test lab (qemu TCG VMs joined by vde_switch L2 segments).
+"""labctl: the lvs.cluster test lab (User-Mode Linux hosts joined by bridges in a namespace).
 
   labctl.py build [--rebuild]                 build (or find) the cached base image
   labctl.py up TOPOLOGY [--instance NAME]     boot a topology; prints the inventory path
   labctl.py down [--instance NAME]            stop everything of an instance
-  labctl.py status [--instance NAME] [--json] what runs, ports, RSS, sshd state
+  labctl.py status [--instance NAME] [--json] what runs, ports, memory, sshd state
+  labctl.py stop HOST [-i NAME]               fault: hard power-off (like pulling the plug)
+  labctl.py start HOST [-i NAME]              power a stopped host on again, wait for its sshd
+  labctl.py cut HOST NIC [-i NAME]            fault: cut a data NIC's cable (eth1..)
+  labctl.py mend HOST NIC [-i NAME]           reconnect it
   labctl.py inventory [--instance NAME] [--molecule]  path of the Ansible inventory
                                               (--molecule: of Molecule's instance config)
   labctl.py validate TOPOLOGY...              check topology files without booting
@@ -62,11 +66,11 @@ def cmd_status(a) -> int:
         print(f"instance {inst['instance']}: topology {inst.get('topology', '?')}, {inst['phase']}"
               + (f", up in {inst['ready_s']} s" if inst.get("ready_s") else ""))
         for name, h in inst["hosts"].items():
-            state = "ssh ok" if h["ssh"] else ("running" if h["alive"] else "DEAD")
-            rss = f"{h['rss_mib']} MiB" if h["rss_mib"] is not None else "-"
-            print(f"  {name:10s} port {h['port']:5d}  pid {h['pid'] or '-':>7}  rss {rss:>8}  {state}")
-        for seg, alive in inst["switches"].items():
-            print(f"  segment {seg:10s} vde_switch {'running' if alive else 'DEAD'}")
+            state = "ssh ok" if h["ssh"] else ("running" if h["alive"] else "OFF")
+            mem = f"{h['mem_mib']} MiB" if h["mem_mib"] is not None else "-"
+            cut = f"  cut: {', '.join(h['cut'])}" if h["cut"] else ""
+            print(f"  {name:10s} port {h['port']:5d}  pid {h['pid'] or '-':>7}  mem {mem:>8}  {state}{cut}")
+        print(f"  namespace {inst['netns']}, SSH forwarder {'running' if inst['forwarder'] else 'DEAD'}")
         if inst.get("inventory"):
             print(f"  inventory: {inst['inventory']}")
     return 0
@@ -109,6 +113,21 @@ def cmd_ssh(a) -> int:
     os.execvp(argv[0], argv)
 
 
+def cmd_stop(a) -> int:
+    runtime.power_off(a.instance, a.host, log=lambda m: print(m, flush=True))
+    return 0
+
+
+def cmd_start(a) -> int:
+    runtime.power_on(a.instance, a.host, timeout=a.timeout, log=lambda m: print(m, flush=True))
+    return 0
+
+
+def cmd_link(a) -> int:
+    runtime.link(a.instance, a.host, a.nic, up=a.cmd == "mend", log=lambda m: print(m, flush=True))
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="labctl", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -142,6 +161,19 @@ def main(argv=None) -> int:
     s.add_argument("host")
     s.add_argument("cmd", nargs=argparse.REMAINDER)
     s.set_defaults(fn=cmd_ssh)
+
+    s = sub.add_parser("stop", parents=[inst], help="hard power-off of one host")
+    s.add_argument("host")
+    s.set_defaults(fn=cmd_stop)
+    s = sub.add_parser("start", parents=[inst], help="power a stopped host on")
+    s.add_argument("host")
+    s.add_argument("--timeout", type=float, default=runtime.DEFAULT_TIMEOUT)
+    s.set_defaults(fn=cmd_start)
+    for verb, what in (("cut", "disconnect"), ("mend", "reconnect")):
+        s = sub.add_parser(verb, parents=[inst], help=f"{what} one data NIC of a host")
+        s.add_argument("host")
+        s.add_argument("nic")
+        s.set_defaults(fn=cmd_link)
 
     a = p.parse_args(argv)
     try:

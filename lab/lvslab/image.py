@@ -1,15 +1,15 @@
 """Build (once) and find the lab's base image.
 
-Everything comes from Debian's registry: the stock kernel package (the version the
-``linux-image-amd64`` metapackage currently depends on), a debootstrap'd bookworm root
-filesystem and the host's busybox-static for a tiny initramfs. The result is cached under
-``<cache>/images/<hash>/`` where the hash covers every input (package list, kernel version,
-suite, this file, the initramfs /init and every file of the guest overlay), so changing any of
-them builds a new image and an unchanged tree reuses the old one.
+Everything comes from Debian's registry: a debootstrap'd bookworm root filesystem, plus the
+kernel modules of Debian's ``user-mode-linux`` package installed on the host (the lab's kernel
+is that package's ``/usr/bin/linux.uml``; it ships ip_vs with every scheduler, ipip,
+ip6_tunnel and dummy as modules). The result is cached under ``<cache>/images/<hash>/`` where
+the hash covers every input (package list, UML kernel version, suite, this file and every file
+of the guest overlay), so changing any of them builds a new image and an unchanged tree
+reuses the old one.
 
 Artifacts of one image directory:
-  vmlinuz, initrd.gz    kernel and busybox initramfs (loads virtio/ext4, switch_root /dev/vda)
-  base.img              raw ext4 root filesystem; hosts boot from qcow2 overlays on top of it
+  base.img              raw ext4 root filesystem; hosts boot from UML copy-on-write files over it
   id_ed25519[.pub]      throwaway key pair authorised for root in the image
   build.json            inputs, timings (the "from nothing" build time is recorded here)
   build.log             output of every build step
@@ -34,17 +34,11 @@ SUITE = "bookworm"
 MIRROR = os.environ.get("LVS_LAB_MIRROR", "http://deb.debian.org/debian")
 IMAGE_SIZE = "2G"  # sparse; about 650 MB are really used
 
-# Initramfs needs only what it takes to mount the root disk; modprobe --show-depends adds deps.
-INITRAMFS_MODULES = ["virtio_pci", "virtio_blk", "crc32c_generic", "ext4"]
-
-# Module trees nobody in a virtio-only VM needs (keeps the image ~250 MB smaller).
-PRUNED_MODULE_DIRS = [
-    "kernel/drivers/gpu", "kernel/sound", "kernel/drivers/media", "kernel/drivers/net/wireless",
-    "kernel/drivers/infiniband", "kernel/drivers/staging", "kernel/drivers/scsi",
-    "kernel/drivers/usb", "kernel/drivers/iio", "kernel/drivers/bluetooth", "kernel/net/bluetooth",
-    "kernel/drivers/net/ethernet", "kernel/drivers/isdn", "kernel/fs/btrfs", "kernel/fs/xfs",
-    "kernel/fs/ocfs2", "kernel/drivers/hid", "kernel/drivers/input", "kernel/drivers/mtd",
-]
+UML_KERNEL = "/usr/bin/linux.uml"
+UML_MODULES = Path("/usr/lib/uml/modules")
+# The guest's NICs come from UML's vector driver, which names them vecN; the lab calls them
+# ethN (eth0 management, eth1.. data), so .link files rename them before networkd matches.
+MAX_NICS = 9
 
 # Units that only cost boot time in a throwaway VM. keepalived is installed but must stay off:
 # the collection's roles decide whether it runs.
@@ -70,32 +64,26 @@ def packages() -> list[str]:
 
 
 def kernel_version() -> str:
-    """The concrete kernel ABI the linux-image-amd64 metapackage points at (e.g. 6.1.0-56-amd64)."""
+    """The UML kernel's version: the one modules directory of the user-mode-linux package."""
     override = os.environ.get("LVS_LAB_KERNEL")
     if override:
         return override
-    try:
-        out = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], check=True,
-                             capture_output=True, text=True).stdout
-    except (OSError, subprocess.CalledProcessError) as exc:
-        raise BuildError(f"cannot resolve the kernel: apt-cache depends linux-image-amd64: {exc}")
-    for line in out.splitlines():
-        line = line.strip()
-        if line.startswith("Depends: linux-image-") and line.endswith("-amd64"):
-            return line.split("linux-image-", 1)[1]
-    raise BuildError("apt-cache depends linux-image-amd64 names no linux-image-*-amd64 "
-                     "(run apt-get update?)")
+    vers = sorted(p.name for p in UML_MODULES.glob("*") if p.is_dir()) if UML_MODULES.is_dir() else []
+    if len(vers) != 1 or not os.access(UML_KERNEL, os.X_OK):
+        raise BuildError(f"expected {UML_KERNEL} and one kernel under {UML_MODULES} (found {vers}): "
+                         "apt-get install user-mode-linux")
+    return vers[0]
 
 
 def _input_files() -> list[Path]:
-    files = [Path(__file__), IMAGE_SRC / "packages.txt", IMAGE_SRC / "initramfs-init"]
+    files = [Path(__file__), IMAGE_SRC / "packages.txt"]
     files += sorted(p for p in (IMAGE_SRC / "overlay").rglob("*") if p.is_file())
     return files
 
 
 def image_hash(kver: str) -> str:
     h = hashlib.sha256()
-    h.update(f"suite={SUITE}\nkernel={kver}\npackages={','.join(packages())}\n".encode())
+    h.update(f"backend=uml\nsuite={SUITE}\nkernel={kver}\npackages={','.join(packages())}\n".encode())
     for f in _input_files():
         h.update(str(f.relative_to(LAB_DIR)).encode() + b"\0")
         h.update(oct(f.stat().st_mode & 0o777).encode() + b"\0")
@@ -134,14 +122,6 @@ class _Builder:
         print(f"[lab build] {name}: {self.steps[name]} s", flush=True)
 
     # -- steps ------------------------------------------------------------------------------
-    def fetch_kernel(self):
-        kdir = self.work / "kernel"
-        kdir.mkdir()
-        self.run(["apt-get", "download", f"linux-image-{self.kver}"], cwd=kdir)
-        deb = next(kdir.glob("linux-image-*.deb"))
-        self.run(["dpkg-deb", "-x", str(deb), str(kdir / "root")])
-        deb.unlink()
-
     def debootstrap(self):
         debs = paths.cache_root() / "debs"  # debootstrap's own download cache: faster rebuilds
         debs.mkdir(parents=True, exist_ok=True)
@@ -150,15 +130,11 @@ class _Builder:
 
     def configure(self):
         root = self.work / "rootfs"
-        kroot = self.work / "kernel" / "root"
-        # kernel modules (pruned) + the modules.dep the package does not ship
+        # the UML kernel's modules, so modprobe ip_vs/ipip/ip6_tunnel/dummy work in the guest
         mods = root / "lib/modules" / self.kver
         shutil.rmtree(mods, ignore_errors=True)
-        src = kroot / "lib/modules" / self.kver
-        shutil.copytree(src, mods, symlinks=True,
-                        ignore=lambda d, names: [n for n in names if str((Path(d) / n).relative_to(src)) in PRUNED_MODULE_DIRS])
+        shutil.copytree(UML_MODULES / self.kver, mods, symlinks=True)
         self.run(["depmod", "-b", str(root), self.kver])
-        shutil.copy2(kroot / "boot" / f"config-{self.kver}", root / "boot")
         # guest overlay files (lab-net, lab-httpd, units, networkd/sshd/journald config)
         overlay = IMAGE_SRC / "overlay"
         for f in sorted(overlay.rglob("*")):
@@ -168,7 +144,11 @@ class _Builder:
             else:
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(f, dst)
-        (root / "etc/fstab").write_text("/dev/vda / ext4 rw,noatime 0 1\n")
+        (root / "etc/fstab").write_text("/dev/ubda / ext4 rw,noatime 0 1\n")
+        (root / "etc/systemd/network").mkdir(parents=True, exist_ok=True)
+        for i in range(MAX_NICS):
+            (root / f"etc/systemd/network/05-uml-vec{i}.link").write_text(
+                f"[Match]\nOriginalName=vec{i}\n\n[Link]\nName=eth{i}\n")
         (root / "etc/hostname").write_text("lab\n")  # systemd.hostname= on the cmdline wins
         # Empty machine-id: systemd generates a fresh one per host on first boot (and with a
         # read-write root commits it), so the hosts do not share DHCP/journal identities.
@@ -188,44 +168,13 @@ class _Builder:
         for unit in DISABLED_UNITS:  # some may not exist in this package set: ignore those
             subprocess.run(["chroot", str(root), "systemctl", "disable", unit],
                            stdout=self.log, stderr=subprocess.STDOUT)
-        self.run(["chroot", str(root), "systemctl", "mask", "getty@tty1.service"])
+        # UML's consoles are not ttys anybody logs in on: no gettys (they would spin on con=null)
+        self.run(["chroot", str(root), "systemctl", "mask", "getty@tty1.service", "getty@tty0.service",
+                  "serial-getty@ttyS0.service", "console-getty.service"])
         # no package lists/archives in the image: nothing inside the lab can reach a mirror
         for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
             for p in (root / junk).glob("*.deb"):
                 p.unlink()
-
-    def initramfs(self):
-        ird = self.work / "initrd.d"
-        for d in ("bin", "proc", "sys", "dev", "newroot", "mods"):
-            (ird / d).mkdir(parents=True)
-        shutil.copy2("/bin/busybox", ird / "bin/busybox")
-        for applet in ("sh", "mount", "umount", "insmod", "switch_root", "sleep", "cat"):
-            os.symlink("busybox", ird / "bin" / applet)
-        shutil.copy2(IMAGE_SRC / "initramfs-init", ird / "init")
-        root = self.work / "rootfs"
-        # dependency order straight from modules.dep (no hand-maintained list to go stale)
-        out = subprocess.run(["modprobe", "-a", "--show-depends", "-d", str(root), "-S", self.kver,
-                              *INITRAMFS_MODULES], check=True, capture_output=True, text=True).stdout
-        order = []
-        for line in out.splitlines():
-            parts = line.split()
-            if parts and parts[0] == "insmod":
-                ko = Path(parts[1])
-                name = ko.name[:-3]
-                if name not in order:
-                    shutil.copy2(ko, ird / "mods" / ko.name)
-                    order.append(name)
-        (ird / "mods/order").write_text("\n".join(order) + "\n")
-        self.log.write(f"initramfs modules: {order}\n")
-        with open(self.work / "initrd.gz", "wb") as out_f:
-            find = subprocess.Popen(["find", "."], cwd=ird, stdout=subprocess.PIPE)
-            cpio = subprocess.Popen(["cpio", "-o", "-H", "newc", "--quiet"], cwd=ird,
-                                    stdin=find.stdout, stdout=subprocess.PIPE)
-            gz = subprocess.Popen(["gzip", "-1"], stdin=cpio.stdout, stdout=out_f)
-            find.stdout.close()
-            cpio.stdout.close()
-            if gz.wait() or cpio.wait() or find.wait():
-                raise BuildError("initramfs: find|cpio|gzip failed")
 
     def mkimage(self):
         img = self.work / "base.img"
@@ -233,7 +182,6 @@ class _Builder:
             f.truncate(_size_bytes(IMAGE_SIZE))
         self.run(["mkfs.ext4", "-q", "-F", "-L", "labroot", "-E", "lazy_itable_init=0",
                   "-d", str(self.work / "rootfs"), str(img)])
-        shutil.copy2(self.work / "kernel/root/boot" / f"vmlinuz-{self.kver}", self.work / "vmlinuz")
 
 
 def _size_bytes(s: str) -> int:
@@ -255,9 +203,7 @@ def build(rebuild: bool = False, quiet: bool = False) -> Path:
         return final
     if os.geteuid() != 0:
         raise BuildError("building the lab image needs root (debootstrap, chroot)")
-    missing = [t for t in ("debootstrap", "mkfs.ext4", "depmod", "cpio", "qemu-img") if not shutil.which(t)]
-    if not os.path.exists("/bin/busybox"):
-        missing.append("busybox-static")
+    missing = [t for t in ("debootstrap", "mkfs.ext4", "depmod") if not shutil.which(t)]
     if missing:
         raise BuildError(f"missing host tools {missing}: apt-get install $(cat lab/host-packages.txt)")
     work = final.with_name(final.name + ".build")
@@ -267,13 +213,11 @@ def build(rebuild: bool = False, quiet: bool = False) -> Path:
     with open(work / "build.log", "w") as log:
         b = _Builder(work, kver, log)
         print(f"[lab build] kernel {kver}, suite {SUITE}, into {final}", flush=True)
-        b.step("kernel package", b.fetch_kernel)
         b.step("debootstrap", b.debootstrap)
         b.step("configure rootfs", b.configure)
-        b.step("initramfs", b.initramfs)
         b.step("ext4 image", b.mkimage)
     total = round(time.monotonic() - t0, 1)
-    for d in ("rootfs", "kernel", "initrd.d"):
+    for d in ("rootfs",):
         shutil.rmtree(work / d, ignore_errors=True)
     info = {
         "hash": final.name, "kernel": kver, "suite": SUITE, "mirror": MIRROR,

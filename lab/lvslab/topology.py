@@ -7,6 +7,11 @@ forwards, a route to the TUN subnet, a TUN real server's default route). Everyth
 under test are responsible for (VIPs, the DIP, a NAT real server's gateway, ARP sysctls) is
 deliberately absent: hosts start bare. See lab/README.md for the format.
 
+IPv4 and IPv6: a segment has an IPv4 subnet, an IPv6 subnet, or both (dual stack: `subnet` IPv4
+plus `subnet6`); a NIC has at most one address per family; routes go to `default` (IPv4),
+`default6` (IPv6) or a CIDR of either family, via a gateway of the same family. Every check
+(duplicates, overlaps, on-link gateways, one default route) applies per family.
+
 Every problem found is reported (all at once) by TopologyError before anything is started.
 """
 
@@ -26,14 +31,20 @@ SYSCTL_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_-]+)+$")
 SYSCTL_VAL_RE = re.compile(r"^[A-Za-z0-9_.:/-]+$")
 
 TOP_KEYS = {"name", "description", "segments", "hosts"}
-SEGMENT_KEYS = {"subnet", "description", "reserved"}
+SEGMENT_KEYS = {"subnet", "subnet6", "description", "reserved"}
 HOST_KEYS = {"description", "groups", "nics", "routes", "sysctl", "memory"}
-NIC_KEYS = {"segment", "address"}
+NIC_KEYS = {"segment", "address", "address6"}
 ROUTE_KEYS = {"to", "via"}
 DEFAULT_MEMORY = 512
 # qemu user networking's fixed subnet on every host's eth0; data segments must not overlap it
 MGMT_NET = ipaddress.IPv4Network("10.0.2.0/24")
 MAX_NICS = 8
+# IPv6 subnets: at most /126 (a /127 or /128 leaves no host address besides the subnet-router
+# anycast address); link-local and multicast ranges are not subnets a lab segment can have.
+MAX_PREFIX6 = 126
+BAD_NETS6 = {"link-local": ipaddress.IPv6Network("fe80::/10"), "multicast": ipaddress.IPv6Network("ff00::/8")}
+# route destinations that are the default route of a family (0.0.0.0/0 and ::/0 count too)
+DEFAULTS = {"default": 4, "default6": 6}
 
 
 class TopologyError(ValueError):
@@ -50,13 +61,23 @@ class Nic:
     name: str  # eth1, eth2, ...
     segment: str
     address: ipaddress.IPv4Interface | None
+    address6: ipaddress.IPv6Interface | None = None
+
+    @property
+    def addresses(self) -> list:
+        """The NIC's addresses, IPv4 first."""
+        return [a for a in (self.address, self.address6) if a is not None]
 
 
 @dataclass
 class Route:
-    to: str  # "default" or a CIDR
-    via: ipaddress.IPv4Address
+    to: str  # "default" (IPv4), "default6" (IPv6) or a CIDR of either family
+    via: ipaddress.IPv4Address | ipaddress.IPv6Address
     dev: str  # the NIC the gateway is on-link for
+
+    @property
+    def version(self) -> int:
+        return self.via.version
 
 
 @dataclass
@@ -74,9 +95,18 @@ class Host:
 @dataclass
 class Segment:
     name: str
-    subnet: ipaddress.IPv4Network
-    reserved: dict[str, ipaddress.IPv4Address] = field(default_factory=dict)
+    subnet: ipaddress.IPv4Network | None  # None: IPv6-only segment
+    reserved: dict[str, ipaddress.IPv4Address | ipaddress.IPv6Address] = field(default_factory=dict)
     description: str = ""
+    subnet6: ipaddress.IPv6Network | None = None
+
+    def subnet_for(self, version: int) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+        return self.subnet if version == 4 else self.subnet6
+
+    @property
+    def subnets(self) -> list:
+        """The segment's subnets, IPv4 first."""
+        return [n for n in (self.subnet, self.subnet6) if n is not None]
 
 
 @dataclass
@@ -128,7 +158,12 @@ def _convert(node, path: tuple, problems: list[str]):
         return [_convert(v, path + ("[]",), problems) for v in node.value]
     # scalars: let SafeLoader resolve ints/bools/nulls
     loader = yaml.SafeLoader("")
-    return loader.construct_object(node, deep=True)
+    value = loader.construct_object(node, deep=True)
+    # YAML 1.1 reads digits and colons (2001:0:0:0:0:0:0:1) as a base-60 integer; here such a
+    # scalar can only be an IPv6 address, so keep it as written
+    if type(value) is int and ":" in node.value:
+        return node.value
+    return value
 
 
 def load_yaml(text: str, problems: list[str]):
@@ -172,31 +207,62 @@ def parse(text: str, source: str = "<string>") -> Topology:
             problems.append(f"segment '{sname}': expected a CIDR or a mapping with 'subnet'")
             continue
         _unknown(sdef, SEGMENT_KEYS, f"segment '{sname}'", problems)
+        if sdef.get("subnet") is None:
+            problems.append(f"segment '{sname}': subnet is required (an IPv4 or IPv6 CIDR; "
+                            "subnet6 adds IPv6 to an IPv4 subnet)")
+            continue
         try:
-            subnet = ipaddress.IPv4Network(str(sdef.get("subnet")))
+            subnet = ipaddress.ip_network(str(sdef.get("subnet")))
         except ValueError as exc:
             problems.append(f"segment '{sname}': bad subnet {sdef.get('subnet')!r}: {exc}")
             continue
-        reserved = {}
-        for rname, raddr in (sdef.get("reserved") or {}).items():
+        subnet6 = None
+        if sdef.get("subnet6") is not None:
             try:
-                a = ipaddress.IPv4Address(str(raddr))
+                subnet6 = ipaddress.IPv6Network(str(sdef["subnet6"]))
+            except ValueError as exc:
+                problems.append(f"segment '{sname}': bad subnet6 {sdef['subnet6']!r} (an IPv6 CIDR): {exc}")
+                continue
+            if subnet.version == 6:
+                problems.append(f"segment '{sname}': subnet {subnet} must be IPv4 when subnet6 is given (dual stack)")
+                continue
+        elif subnet.version == 6:
+            subnet6, subnet = subnet, None
+        if subnet6 is not None:
+            if subnet6.prefixlen > MAX_PREFIX6:
+                problems.append(f"segment '{sname}': IPv6 subnet {subnet6} is longer than /{MAX_PREFIX6}")
+            for what, bad in BAD_NETS6.items():
+                if subnet6.overlaps(bad):
+                    problems.append(f"segment '{sname}': IPv6 subnet {subnet6} is {what} ({bad})")
+        seg = Segment(sname, subnet, {}, str(sdef.get("description", "")), subnet6)
+        raw_reserved = sdef.get("reserved") or {}
+        if not isinstance(raw_reserved, dict):
+            problems.append(f"segment '{sname}': reserved must be a mapping name: address")
+            raw_reserved = {}
+        for rname, raddr in raw_reserved.items():
+            try:
+                a = ipaddress.ip_address(str(raddr))
             except ValueError:
                 problems.append(f"segment '{sname}': reserved '{rname}': bad address {raddr!r}")
                 continue
-            if a not in subnet:
-                problems.append(f"segment '{sname}': reserved '{rname}' {a} is outside {subnet}")
-            reserved[str(rname)] = a
-        segments[sname] = Segment(sname, subnet, reserved, str(sdef.get("description", "")))
+            net = seg.subnet_for(a.version)
+            if net is None:
+                problems.append(f"segment '{sname}': reserved '{rname}' {a} is IPv{a.version} "
+                                f"but the segment has no IPv{a.version} subnet")
+            elif a not in net:
+                problems.append(f"segment '{sname}': reserved '{rname}' {a} is outside {net}")
+            seg.reserved[str(rname)] = a
+        segments[sname] = seg
     for a, b in _pairs(list(segments.values())):
-        if a.subnet.overlaps(b.subnet):
-            problems.append(f"segments '{a.name}' ({a.subnet}) and '{b.name}' ({b.subnet}) overlap")
+        for na, nb in zip((a.subnet, a.subnet6), (b.subnet, b.subnet6)):  # same family only
+            if na is not None and nb is not None and na.overlaps(nb):
+                problems.append(f"segments '{a.name}' ({na}) and '{b.name}' ({nb}) overlap")
     for s in segments.values():
-        if s.subnet.overlaps(MGMT_NET):
+        if s.subnet is not None and s.subnet.overlaps(MGMT_NET):
             problems.append(f"segment '{s.name}' ({s.subnet}) overlaps the management network 10.0.2.0/24")
 
-    # address -> "who" for duplicate detection; reserved addresses count as taken
-    taken: dict[ipaddress.IPv4Address, str] = {}
+    # address (either family) -> "who" for duplicate detection; reserved addresses count as taken
+    taken: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, str] = {}
     for s in segments.values():
         for rname, a in s.reserved.items():
             if a in taken:
@@ -262,59 +328,63 @@ def parse(text: str, source: str = "<string>") -> Topology:
                 problems.append(f"{nwhere}: segment '{seg.name}' is already on {seen_segments[seg.name]}")
             else:
                 seen_segments[seg.name] = nname
-            addr = None
-            if ndef.get("address") is not None:
-                raw = str(ndef["address"])
-                try:
-                    if "/" not in raw and seg is not None:
-                        raw = f"{raw}/{seg.subnet.prefixlen}"
-                    addr = ipaddress.IPv4Interface(raw)
-                except ValueError as exc:
-                    problems.append(f"{nwhere}: bad address {ndef['address']!r}: {exc}")
-                    addr = None
-                if addr is not None and seg is not None:
-                    if addr.network != seg.subnet:
-                        problems.append(f"{nwhere}: address {addr} is not in segment '{seg.name}' ({seg.subnet})")
-                    elif addr.ip in (seg.subnet.network_address, seg.subnet.broadcast_address):
-                        problems.append(f"{nwhere}: address {addr.ip} is the network or broadcast address of {seg.subnet}")
-                if addr is not None:
-                    if addr.ip in taken:
-                        problems.append(f"duplicate address {addr.ip}: {nwhere} and {taken[addr.ip]}")
-                    else:
-                        taken[addr.ip] = nwhere
-            host.nics.append(Nic(nname, str(seg_name), addr))
+            addrs: dict[int, ipaddress.IPv4Interface | ipaddress.IPv6Interface] = {}
+            for key in ("address", "address6"):
+                if ndef.get(key) is None:
+                    continue
+                addr = _nic_address(str(ndef[key]), key, seg, nwhere, problems)
+                if addr is None:
+                    continue
+                if addr.version in addrs:
+                    problems.append(f"{nwhere}: two IPv{addr.version} addresses ({addrs[addr.version]}, {addr}): "
+                                    "at most one per family (IPv4 in address, IPv6 in address6)")
+                    continue
+                addrs[addr.version] = addr
+                if addr.ip in taken:
+                    problems.append(f"duplicate address {addr.ip}: {nwhere} and {taken[addr.ip]}")
+                else:
+                    taken[addr.ip] = nwhere
+            host.nics.append(Nic(nname, str(seg_name), addrs.get(4), addrs.get(6)))
 
         raw_routes = hdef.get("routes") or []
         if not isinstance(raw_routes, list):
-            problems.append(f"{where}: routes must be a list of {{to: CIDR|default, via: ADDR}}")
+            problems.append(f"{where}: routes must be a list of {{to: CIDR|default|default6, via: ADDR}}")
             raw_routes = []
-        have_default = False
+        have_default: set[int] = set()  # families that already have a default route
         for r in raw_routes:
             if not isinstance(r, dict):
                 problems.append(f"{where}: route {r!r} must be a mapping {{to, via}}")
                 continue
             _unknown(r, ROUTE_KEYS, f"{where} route", problems)
             to = str(r.get("to", ""))
-            if to == "default":
-                if have_default:
-                    problems.append(f"{where}: more than one default route")
-                have_default = True
+            if to in DEFAULTS:
+                family = DEFAULTS[to]
             else:
                 try:
-                    to = str(ipaddress.IPv4Network(to))
+                    net = ipaddress.ip_network(to)
                 except ValueError as exc:
-                    problems.append(f"{where}: route to {to!r}: {exc}")
+                    problems.append(f"{where}: route to {to!r}: {exc} (a CIDR, default or default6)")
                     continue
+                family = net.version
+                # 0.0.0.0/0 and ::/0 are the default routes, whatever they are called
+                to = ("default" if family == 4 else "default6") if net.prefixlen == 0 else str(net)
+            if to in DEFAULTS:
+                if family in have_default:
+                    problems.append(f"{where}: more than one {'IPv6 ' if family == 6 else ''}default route")
+                have_default.add(family)
             try:
-                via = ipaddress.IPv4Address(str(r.get("via")))
+                via = ipaddress.ip_address(str(r.get("via")))
             except ValueError:
                 problems.append(f"{where}: route to {to}: bad gateway {r.get('via')!r}")
                 continue
-            dev = next((n.name for n in host.nics if n.address is not None and via in n.address.network), None)
+            if via.version != family:
+                problems.append(f"{where}: route to {to}: gateway {via} is IPv{via.version}, the destination IPv{family}")
+                continue
+            dev = next((n.name for n in host.nics for a in n.addresses if via in a.network), None)
             if dev is None:
                 problems.append(f"{where}: route to {to}: gateway {via} is not on-link on any of its NICs")
                 continue
-            if any(n.address is not None and n.address.ip == via for n in host.nics):
+            if any(a.ip == via for n in host.nics for a in n.addresses):
                 problems.append(f"{where}: route to {to}: gateway {via} is the host's own address")
                 continue
             host.routes.append(Route(to, via, dev))
@@ -335,6 +405,38 @@ def parse(text: str, source: str = "<string>") -> Topology:
         raise TopologyError(source, problems)
     return Topology(name=name, segments=segments, hosts=hosts,
                     description=str(data.get("description", "")), source=source)
+
+
+def _nic_address(raw: str, key: str, seg: Segment | None, nwhere: str, problems: list[str]):
+    """A NIC's `address`/`address6` as an interface of the segment's subnet of its family, or None.
+
+    The prefix is optional (taken from that subnet); `address6` must be IPv6. Problems are
+    appended, not raised, so every one of them is reported.
+    """
+    try:
+        version = ipaddress.ip_address(raw.split("/", 1)[0]).version
+        net = seg.subnet_for(version) if seg is not None else None
+        if "/" not in raw and net is not None:
+            raw = f"{raw}/{net.prefixlen}"
+        addr = ipaddress.ip_interface(raw)
+    except ValueError as exc:
+        problems.append(f"{nwhere}: bad {key} {raw!r}: {exc}")
+        return None
+    if key == "address6" and addr.version != 6:
+        problems.append(f"{nwhere}: address6 {addr} is not an IPv6 address")
+        return None
+    if seg is None:
+        return addr
+    if net is None:
+        problems.append(f"{nwhere}: address {addr} is IPv{addr.version} "
+                        f"but segment '{seg.name}' has no IPv{addr.version} subnet")
+    elif addr.network != net:
+        problems.append(f"{nwhere}: address {addr} is not in segment '{seg.name}' ({net})")
+    elif addr.version == 4 and addr.ip in (net.network_address, net.broadcast_address):
+        problems.append(f"{nwhere}: address {addr.ip} is the network or broadcast address of {net}")
+    elif addr.version == 6 and addr.ip == net.network_address:
+        problems.append(f"{nwhere}: address {addr.ip} is the subnet-router anycast address of {net}")
+    return addr
 
 
 def _pairs(items):

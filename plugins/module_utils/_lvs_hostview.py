@@ -124,6 +124,7 @@ class _View:
             "internal_address": str(host.internal_address) if nat and host.internal_address is not None else None,
             "ip_forward": any(s.family == 4 for s in nat),
             "ipv6_forward": any(s.family == 6 for s in nat),
+            "ipv6": any(s.family == 6 for s in services),
             "scheduler_modules": sorted(set("ip_vs_" + s.scheduler for s in services)),
             "services": sorted(s.name for s in services),
             "ipvs_services": ipvs,

@@ -16,6 +16,18 @@ removed, and only when ``prune`` is true; otherwise it stays recorded so a later
 run still knows about it.  A sysctl keeps the value it had before the role first changed
 it (``sysctl_original``) so that removal restores that value instead of a guess.
 
+Deprecated addresses
+--------------------
+An address whose ``flags`` hold ``preferred_lft 0`` (the director's IPv6 VIPs) is wanted
+*deprecated*: the kernel still delivers packets to it and answers neighbour solicitations
+for it, but source address selection passes it over for any preferred address of suitable
+scope (RFC 6724 rule 3), so it is not the source of the host's own traffic.  ``ip -j addr`` shows
+such an address with ``"deprecated": true`` and ``"preferred_life_time": 0``.  For these
+addresses the lifetime is part of the desired state: one that is live but preferred (added
+by an older run or by hand) gets its ``addr replace`` line again, which the kernel applies
+to the existing address in place.  Without ``preferred_lft`` in ``flags`` the lifetime is
+not managed and a live address matches whatever its lifetime.
+
 Order of the changes
 --------------------
 Sysctls are set before any address is added (a DR VIP must never be ARP-visible, not even
@@ -34,6 +46,8 @@ STATE_MARKER = '# lvs-cluster-state: '
 # A module whose presence the live state already proves needs no modprobe run.
 _EVIDENT_SYSCTL = {'ip_vs': 'net.ipv4.vs.conn_reuse_mode'}
 _EVIDENT_LINK = {'ipip': 'tunl0', 'ip6_tunnel': 'ip6tnl0'}
+# ipv6 (a module on some kernels): any live IPv6 address or net.ipv6.* sysctl proves it.
+_IPV6_SYSCTL_PREFIX = 'net.ipv6.'
 
 
 def parse_state(text):
@@ -132,6 +146,31 @@ def index_live(ip_addr, ip_routes, sysctl_lines):
     return links, addresses, routes, sysctl
 
 
+def _is_deprecated(addr):
+    """Whether an ``addr_info`` entry of ``ip -j addr`` is deprecated (preferred lifetime 0).
+
+    iproute2 prints the ``deprecated`` flag; for IPv6 ``preferred_life_time`` is 0 as well
+    (IPv4 keeps printing the stored lifetime, so the flag is what counts there).
+    """
+    return addr.get('deprecated') is True or addr.get('preferred_life_time') == 0
+
+
+def index_deprecated(ip_addr):
+    """The ``dev|addr/len`` keys of the deprecated addresses in ``ip -j addr`` output."""
+    keys = set()
+    for link in ip_addr or []:
+        for addr in link.get('addr_info') or []:
+            if _is_deprecated(addr):
+                keys.add('%s|%s/%s' % (link.get('ifname'), addr.get('local'), addr.get('prefixlen')))
+    return keys
+
+
+def wants_deprecated(addr):
+    """Whether a desired address asks for ``preferred_lft 0`` in its ``flags``."""
+    words = str(addr.get('flags') or '').split()
+    return any(word == 'preferred_lft' and value == '0' for word, value in zip(words, words[1:]))
+
+
 def interface_of(ip_addr, address):
     """Name of the interface that holds ``address`` (prefix allowed) in ``ip -j addr`` output, or ''."""
     wanted = _canonical_address(str(address or '').partition('/')[0])
@@ -193,11 +232,22 @@ def _sysctls(desired, previous, live, prune):
     return to_set, restore, keep, original
 
 
-def _modules_to_load(modules, live_links, live_sysctl, adding_links):
+def _ipv6_live(ip_addr, live_sysctl):
+    """Whether the live state proves that the kernel has IPv6 (the ``ipv6`` module is loaded or built in)."""
+    for link in ip_addr or []:
+        for addr in link.get('addr_info') or []:
+            if addr.get('family') == 'inet6' or ':' in str(addr.get('local', '')):
+                return True
+    return any(key.startswith(_IPV6_SYSCTL_PREFIX) for key in live_sysctl)
+
+
+def _modules_to_load(modules, live_links, live_sysctl, adding_links, ipv6_live):
     load = []
     for module in modules:
         if module.startswith('ip_vs'):
             evident = _EVIDENT_SYSCTL['ip_vs'] in live_sysctl
+        elif module == 'ipv6':
+            evident = ipv6_live
         elif module in _EVIDENT_LINK:
             evident = _EVIDENT_LINK[module] in live_links
         elif module == 'dummy':
@@ -247,7 +297,10 @@ def compute(desired, previous, ip_addr, ip_routes, sysctl_lines, prune):
 
     add_links, set_links, del_links, keep_links = _links(want_links, previous, live_links, prune)
 
-    add_addresses = [a for a in want_addresses if _addr_key(a) not in live_addresses]
+    live_deprecated = index_deprecated(ip_addr)
+    add_addresses = [a for a in want_addresses
+                     if _addr_key(a) not in live_addresses
+                     or (wants_deprecated(a) and _addr_key(a) not in live_deprecated)]
     del_addresses, keep_addresses = _split_stale(
         previous.get('addresses'), set(_addr_key(a) for a in want_addresses), live_addresses, _addr_key, prune)
 
@@ -279,7 +332,8 @@ def compute(desired, previous, ip_addr, ip_routes, sysctl_lines, prune):
         'sysctl_original': original,
         'modules': want_modules,
     }
-    load_modules = _modules_to_load(want_modules, live_links, live_sysctl, add_links)
+    load_modules = _modules_to_load(want_modules, live_links, live_sysctl, add_links,
+                                    'ipv6' in want_modules and _ipv6_live(ip_addr, live_sysctl))
     return {
         'lines': lines,
         'load_modules': load_modules,

@@ -1,0 +1,69 @@
+"""lab-httpd (the guests' HTTP responder) answers over IPv4 and IPv6, with plain addresses.
+
+Runs its servers on this host's loopback addresses and ephemeral ports; nothing is booted.
+"""
+import importlib.machinery
+import importlib.util
+import json
+import socket
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+LAB_HTTPD = Path(__file__).resolve().parents[2] / "lab" / "image" / "overlay" / "usr" / "local" / "sbin" / "lab-httpd"
+
+
+def load():
+    loader = importlib.machinery.SourceFileLoader("lab_httpd", str(LAB_HTTPD))
+    spec = importlib.util.spec_from_loader("lab_httpd", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def has_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 loopback on this host")
+def test_answers_on_both_families():
+    httpd = load()
+    servers = httpd.make_servers(ports=(0,), hosts=("127.0.0.1", "::1"))
+    try:
+        assert [s.address_family for s in servers] == [socket.AF_INET, socket.AF_INET6]
+        assert servers[1].socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 1
+        for srv in servers:
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
+        got = []
+        for srv in servers:
+            host, port = srv.server_address[:2]
+            url = f"http://{'[%s]' % host if ':' in host else host}:{port}/info"
+            with urllib.request.urlopen(url, timeout=10) as r:
+                got.append(json.load(r))
+        assert [(g["server_addr"], g["client_addr"]) for g in got] == [("127.0.0.1", "127.0.0.1"), ("::1", "::1")]
+        assert got[1]["host"] == socket.gethostname()
+    finally:
+        for srv in servers:
+            srv.shutdown()
+            srv.server_close()
+
+
+def test_ipv4_still_served_without_ipv6(monkeypatch):
+    httpd = load()
+
+    def no_ipv6(self):
+        raise OSError(97, "Address family not supported by protocol")
+    monkeypatch.setattr(httpd.Server6, "server_bind", no_ipv6)
+    servers = httpd.make_servers(ports=(0,), hosts=("127.0.0.1", "::1"))
+    try:
+        assert [s.address_family for s in servers] == [socket.AF_INET]
+    finally:
+        for srv in servers:
+            srv.server_close()
