@@ -2,8 +2,8 @@
 #
 # `make test` is what CI (.ci/run) runs: it sets up a fresh Debian 12 machine
 # (apt packages, pinned virtualenv, offline fixes for ansible-test/ansible-lint)
-# and runs unit, lint, sanity, e2e, the lab's own tests and every Molecule scenario on the
-# User-Mode Linux lab (real IPVS).
+# and runs unit, lint, sanity, e2e, the lab's own tests and the Molecule scenarios lab_smoke,
+# ipv6 and mixed on the User-Mode Linux lab (real IPVS); `make molecule-all` runs all six.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
