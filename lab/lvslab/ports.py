@@ -24,10 +24,10 @@ class PortError(RuntimeError):
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True if qemu could bind host:port for its hostfwd right now."""
+    """True if the SSH forwarder could bind host:port right now."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        # qemu's slirp sets SO_REUSEADDR too, so a port in TIME_WAIT is usable: mirror that.
+        # the forwarder sets SO_REUSEADDR too, so a port in TIME_WAIT is usable: mirror that.
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((host, port))
         return True

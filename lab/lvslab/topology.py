@@ -36,7 +36,7 @@ HOST_KEYS = {"description", "groups", "nics", "routes", "sysctl", "memory"}
 NIC_KEYS = {"segment", "address", "address6"}
 ROUTE_KEYS = {"to", "via"}
 DEFAULT_MEMORY = 512
-# qemu user networking's fixed subnet on every host's eth0; data segments must not overlap it
+# the management network on every host's eth0 (render.MGMT_NET); data segments must not overlap it
 MGMT_NET = ipaddress.IPv4Network("10.0.2.0/24")
 MAX_NICS = 8
 # IPv6 subnets: at most /126 (a /127 or /128 leaves no host address besides the subnet-router
