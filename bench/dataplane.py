@@ -163,7 +163,6 @@ def measure(state, mode, vip, port, conc, warm, dur) -> dict:
     tot = sum(map(int, c1)) - sum(map(int, c0))
     idle = int(c1[3]) + int(c1[4]) - int(c0[3]) - int(c0[4])
     r["client_busy"] = (tot - idle) / tot if tot else None
-    r["split"] = {}
     rows = [[int(x) for x in ln.split()[1:]] for ln in samples.splitlines() if ln.startswith("cpu ")]
     # the steady part of the load: skip 1 s of ssh start skew, keep dur-2 s
     a, b = 1, min(int(dur) - 1, len(rows) - 1)
