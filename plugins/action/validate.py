@@ -16,19 +16,20 @@ from collections.abc import Mapping
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.lvs.cluster.plugins.module_utils._lvs_hostview import cluster_view, host_view
+from ansible_collections.lvs.cluster.plugins.module_utils._lvs_hostview import cluster_view, host_view, service_list
 from ansible_collections.lvs.cluster.plugins.module_utils._lvs_model import (
     HOST_VARS,
     LVS_GROUPS,
     Unresolved,
     resolve_services,
 )
-from ansible_collections.lvs.cluster.plugins.module_utils._lvs_rules import summarize, validate
+from ansible_collections.lvs.cluster.plugins.module_utils._lvs_rules import findings_for_host, summarize, validate
 
 ARGUMENT_SPEC = {
     "services": {"type": "raw"},
     "strict": {"type": "bool", "default": False},
     "host": {"type": "str"},
+    "hosts": {"type": "list", "elements": "str"},
     "fail_on_error": {"type": "bool", "default": True},
     "allow_director_as_realserver": {"type": "bool", "default": False},
 }
@@ -134,6 +135,19 @@ def _referenced_hosts(services):
     return names
 
 
+def _by_host(outcome, findings, hosts):
+    """host -> {errors, warnings}: the messages that concern each host (hosts without any left out)."""
+    if not findings:
+        return {}
+    by_host = {}
+    for name in hosts:
+        mine = findings_for_host(outcome.model, findings, name)
+        if mine:
+            by_host[name] = {"errors": [f.message for f in mine if f.severity == "error"],
+                             "warnings": [f.message for f in mine if f.severity == "warning"]}
+    return by_host
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -168,14 +182,31 @@ class ActionModule(ActionBase):
         hostvars = dict((host, reader.host_vars(host)) for host in wanted if host in inventory)
 
         outcome = validate(services, hostvars, groups, args["allow_director_as_realserver"])
-        host = args["host"]
-        if host is None:
-            findings.extend(outcome.findings)
-            result["host_views"] = cluster_view(outcome.model)
-        else:
+        host, hosts = args["host"], args["hosts"]
+        if host is not None and hosts is not None:
+            result.update(failed=True, msg="host and hosts are mutually exclusive")
+            return result
+        if host is not None:
             # A mismatching lvs_services breaks every host, so those findings stay.
             findings.extend(outcome.for_host(host))
             result["host_view"] = host_view(outcome.model, host)
+        else:
+            views = cluster_view(outcome.model)
+            if hosts is None:
+                findings.extend(outcome.findings)
+            else:
+                # A role's own play: the model once, for the play's hosts. A host the model
+                # does not know gets no view, and the role says so.
+                views = dict((name, views[name]) for name in hosts if name in views)
+                seen = set()
+                for name in hosts:
+                    for finding in outcome.for_host(name):
+                        if finding not in seen:
+                            seen.add(finding)
+                            findings.append(finding)
+            result["host_views"] = views
+            result["services"] = service_list(outcome.model)
+            result["host_findings"] = _by_host(outcome, findings, list(views))
 
         lines, failing = summarize(findings, args["strict"])
         errors = [f for f in findings if f.severity == "error"]
@@ -191,6 +222,8 @@ class ActionModule(ActionBase):
             # also keeps the failure output readable.
             result.pop("host_views", None)
             result.pop("host_view", None)
+            result.pop("host_findings", None)
+            result.pop("services", None)
             result["failed"] = True
             result["msg"] = "\n".join(lines)
         else:

@@ -117,6 +117,15 @@ class _View:
             if entry is None:
                 entry = ipvs_cache[svc.index] = ipvs_service(model, svc)
             ipvs.append(entry)
+        # The director's pre-flight asks the kernel how it reaches each DR real server.
+        dr_realservers = []
+        for svc in services:
+            if svc.mode != "dr":
+                continue
+            for rs in svc.realservers:
+                rs_host = model.hosts.get(rs.host)
+                if rs_host is not None and rs_host.address is not None:
+                    dr_realservers.append({"service": svc.name, "host": rs.host, "address": str(rs_host.address.ip)})
         return {
             "vip_interface": host.vip_interface,
             "internal_interface": host.internal_interface or host.vip_interface,
@@ -128,6 +137,7 @@ class _View:
             "scheduler_modules": sorted(set("ip_vs_" + s.scheduler for s in services)),
             "services": sorted(s.name for s in services),
             "ipvs_services": ipvs,
+            "dr_realservers": dr_realservers,
         }
 
     def _nat(self, model, host):
@@ -188,3 +198,28 @@ def cluster_view(model):
     """
     cache = {}  # type: Dict[int, Dict[str, Any]]
     return dict((name, view.render(model, name, cache)) for name, view in _collect(model).items())
+
+
+def service_list(model):
+    # type: (Model) -> List[Dict[str, Any]]
+    """The parsed services, in inventory order, with every default applied and each real
+    server's address resolved: what verify.yml probes and reports on (``lvs_services`` shape)."""
+    out = []
+    for svc in model.services:
+        realservers = []
+        for rs in svc.realservers:
+            host = model.hosts.get(rs.host)
+            entry = {"host": rs.host, "weight": rs.weight,
+                     "address": str(host.address.ip) if host is not None and host.address is not None else None}
+            if rs.port is not None:
+                entry["port"] = rs.port
+            realservers.append(entry)
+        item = {"name": svc.name, "mode": svc.mode, "protocol": svc.protocol, "port": svc.port,
+                "scheduler": svc.scheduler, "persistence_timeout": svc.persistence_timeout,
+                "directors": list(svc.directors), "realservers": realservers}
+        if svc.vip is not None:
+            item["vip"] = str(svc.vip)
+        if svc.fwmark is not None:
+            item["fwmark"] = svc.fwmark
+        out.append(item)
+    return out

@@ -108,7 +108,8 @@ def _label(service):
 def report(services, addresses, sent, before, after):
     """Per service: {'name', 'line', 'ok', 'answered': {host: connections}}.
 
-    ``addresses``: real server host -> its address (``lvs_address``, prefix allowed);
+    ``addresses``: real server host -> its address (``lvs_address``, prefix allowed), for
+    services whose real servers carry no ``address`` of their own;
     ``sent``: the :func:`plan` the probe host executed.
     """
     outpkts, conns = counter_deltas(before, after)
@@ -121,7 +122,8 @@ def report(services, addresses, sent, before, after):
         parts, answered, silent = [], {}, []
         for rs in service.get('realservers') or []:
             host = rs.get('host')
-            address = str(addresses.get(host) or '').partition('/')[0]
+            # The model's services carry each real server's address; raw lvs_services do not.
+            address = str(rs.get('address') or addresses.get(host) or '').partition('/')[0]
             port = rs.get('port', service.get('port') if fwmark is None else 0)
             count = conns.get('%s>%s:%s' % (key, _canonical(address), port), 0)
             parts.append('%s %d/%d' % (host, count, requests))

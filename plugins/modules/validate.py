@@ -42,8 +42,18 @@ options:
       - An inventory host name. Only findings about this host, about services it takes
         part in, or about the whole inventory are returned (and can fail the task), and
         RV(host_view) is returned instead of RV(host_views).
-      - The roles call the action this way on each host before they change anything.
+      - Mutually exclusive with O(hosts).
     type: str
+  hosts:
+    description:
+      - Inventory host names. Only findings about these hosts, about services they take
+        part in, or about the whole inventory are returned (and can fail the task), and
+        RV(host_views) holds only these hosts; a host the model does not know has no entry.
+      - A role run in a play of its own calls the action this way once (C(run_once)) with
+        the play's hosts, then each host stops on its own RV(host_findings).
+      - Mutually exclusive with O(host).
+    type: list
+    elements: str
   fail_on_error:
     description:
       - Fail the task when there are errors (or warnings with O(strict=true)). With
@@ -85,6 +95,13 @@ EXAMPLES = r'''
 - name: Validate the whole inventory, failing on warnings too
   lvs.cluster.validate:
     strict: true
+
+- name: Validate once for the hosts of this play, without failing; each host checks its own findings
+  lvs.cluster.validate:
+    hosts: "{{ ansible_play_hosts }}"
+    fail_on_error: false
+  run_once: true
+  register: lvs_model
 
 - name: Validate before configuring this host, and keep its view
   lvs.cluster.validate:
@@ -144,6 +161,26 @@ host_views:
   description: Host name to host view (see RV(host_view)) for every host of the LVS groups or named by a service.
   returned: when O(host) is not set
   type: dict
+services:
+  description:
+    - The parsed services in inventory order, every default applied (C(protocol), C(scheduler), real
+      server C(weight)) and each real server's C(address) resolved from its host's C(lvs_address). Keys
+      C(name), C(mode), C(protocol), C(vip) (not for a fwmark service without VIP), C(port), C(fwmark)
+      (fwmark services only), C(scheduler), C(persistence_timeout), C(directors), C(realservers)
+      (C(host), C(address), C(weight), and C(port) when remapped).
+    - C(playbooks/verify.yml) probes and reports from it.
+  returned: when O(host) is not set
+  type: list
+  elements: dict
+host_findings:
+  description:
+    - Host name to the findings that concern that host (about it, about a service it takes part in, or
+      about the whole inventory), as C(errors) and C(warnings) lists of messages. Hosts without findings
+      have no entry.
+    - The roles stop a host on its C(errors), and on its C(warnings) when their C(*_validate_strict) is set.
+  returned: when O(host) is not set
+  type: dict
+  sample: {rs3: {errors: ["host rs3, service web (10.0.0.10:80/tcp dr): ... [dr-same-segment]"], warnings: []}}
 host_view:
   description:
     - What the roles configure on O(host) - keys C(host), C(address), C(family), C(director),

@@ -1,64 +1,36 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, lvs.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The director role's desired state, rendered from its own task and vars files.
+"""The director's desired state (plugins/module_utils/_host_desired.py) from the validator's view.
 
-``roles/director/tasks/desired.yml`` turns the host view into what ``host_net`` applies
-(addresses with their ``ip`` flags, sysctls, kernel modules). The expressions are rendered
-here with Ansible's templar, from the view the validator computes for a real inventory, and
-the result is fed to the host network delta: IPv6 VIPs go on deprecated (``preferred_lft 0``)
+``desired('director', ...)`` turns the host view into what ``lvs.cluster.host_net`` applies
+(addresses with their ``ip`` flags, sysctls, kernel modules), and the pre-flight dry-runs the
+same modules. Fed to the host network delta: IPv6 VIPs go on deprecated (``preferred_lft 0``)
 and a director with an IPv6 service loads ``ipv6`` now and at boot.
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import os
-
 import pytest
-import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar
 
+from ansible_collections.lvs.cluster.plugins.module_utils._host_desired import desired, empty_view
+from ansible_collections.lvs.cluster.plugins.module_utils._host_preflight import probes
 from ansible_collections.lvs.cluster.plugins.module_utils._lvs_hostview import host_view
 from ansible_collections.lvs.cluster.plugins.module_utils._lvs_rules import validate
 from ansible_collections.lvs.cluster.plugins.module_utils._net_delta import compute, wants_deprecated
 from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.lvs_lab import Lab
 
-try:  # ansible-core 2.19+ renders only strings trusted as templates (as loaded from a role)
-    from ansible.template import trust_as_template
-except ImportError:  # older ansible-core renders any string
-    def trust_as_template(value):
-        return value
-
-ROLE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles", "director")
+# The director role's defaults, as the module receives them.
+DEFAULTS = {"manage_vips": True, "conn_reuse_mode": 1, "expire_nodest_conn": 1, "expire_quiescent_template": 1}
 
 
-def _load(*path):
-    with open(os.path.join(ROLE, *path)) as handle:
-        return yaml.safe_load(handle)
-
-
-def _trusted(value):
-    return trust_as_template(value) if isinstance(value, str) else value
-
-
-def _task(tasks_file, name_start):
-    found = [t for t in _load("tasks", tasks_file) if t["name"].startswith(name_start)]
-    assert len(found) == 1, name_start
-    return found[0]
-
-
-def render(view, **overrides):
-    """The facts of desired.yml and the pre-flight's module list for ``view`` (role defaults + overrides)."""
-    variables = dict(_load("defaults", "main.yml"))
-    variables.update((k, _trusted(v)) for k, v in _load("vars", "main.yml").items())
-    variables.update(overrides)
-    variables["director__view"] = view
-    templar = Templar(loader=DataLoader(), variables=variables)
-    facts = _task("desired.yml", "Compute the desired")["ansible.builtin.set_fact"]
-    out = dict((k, templar.template(_trusted(v))) for k, v in facts.items() if k.startswith("director__desired_"))
-    out["preflight_modules"] = templar.template(_trusted(_task("preflight.yml", "Check that ip_vs")["loop"]))
+def render(view, director_state="present", director_manage_vips=True):
+    """What the role's host_net call wants for ``view``, keyed as the 0.1 role's facts were."""
+    settings = dict(DEFAULTS, manage_vips=director_manage_vips)
+    want = desired("director", view, settings, "", [], present=director_state == "present")
+    out = dict(("director__desired_" + key, value) for key, value in want.items())
+    out["preflight_modules"] = probes("director", view, settings, [])["modules"]
     return out
 
 
@@ -136,7 +108,7 @@ def test_ipv4_director_is_unchanged():
 
 
 def test_decommissioning_loads_nothing():
-    out = render({"vips": [], "services": [], "ipvs_services": []}, director_state="absent")
+    out = render(empty_view("director"), director_state="absent")
     assert out["director__desired_modules"] == [] and out["director__desired_addresses"] == []
 
 
