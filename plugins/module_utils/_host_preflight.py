@@ -33,7 +33,7 @@ def probes(owner, view, settings, ip_addr):
                 route_get.append(rs['address'])
     elif owner == 'dr_realserver':
         device = settings.get('vip_device') or 'lo'
-        if device != 'lo' and device not in live:
+        if view.get('vips') and device != 'lo' and device not in live:
             modules = ['dummy']
     elif owner == 'tun_realserver':
         vips = view.get('vips') or []

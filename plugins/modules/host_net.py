@@ -271,8 +271,9 @@ class Host(object):
         fd, tmp = tempfile.mkstemp(dir=directory, prefix='.lvs-cluster-')
         with os.fdopen(fd, 'w') as handle:
             handle.write(content)
-        os.chmod(tmp, mode)
         self.module.atomic_move(tmp, path)
+        # atomic_move keeps the mode of a file it replaces; the files are always 0644 (as in 0.1).
+        os.chmod(path, mode)
 
     def remove(self, path):
         if not self.module.check_mode and os.path.lexists(path):
@@ -306,7 +307,10 @@ def _read_live(host, owner, view, settings, want_present):
             rc, out, dummy = host.read(['ip', '-6' if ':' in peer else '-4', '-j', 'route', 'show', 'table', 'main',
                                         'match', peer])
             if rc == 0:
-                answers['management_routes'] = host.module.from_json(out or '[]')
+                try:
+                    answers['management_routes'] = host.module.from_json(out or '[]')
+                except ValueError:
+                    raise HostNetError('ip route show match %s printed no JSON: %r' % (peer, out[:200]))
     return ip_addr, previous, answers
 
 
