@@ -5,7 +5,9 @@ Boots the lab topology ``default`` (9 hosts: client, director, router, 2 DR, 2 T
 real servers) as its own instance unless ``--instance`` names one that is already up, runs
 ``site.yml`` with the mixed DR+TUN+NAT inventory (``molecule/mixed/inventory``) twice and
 prints, per run, the wall time, the tasks per host (ok / changed / skipped from the recap)
-and the total. The second run must report changed=0 (idempotence); the script exits 1 if not.
+and the total, then runs ``site.yml --check`` on the converged cluster. The second run and the
+check run must report changed=0; the script exits 1 if not. It prints the issue-9 targets:
+at most 12 tasks run on a converged host, the no-op run takes at most 1/3 of the first.
 Optionally (``--verify``) times ``playbooks/verify.yml`` as well.
 
 ``--runs N`` is the lab's reliability soak: N consecutive full converges of the mixed
@@ -48,9 +50,10 @@ ENV = {
 }
 
 
-def playbook(lab_inventory: str, name: str, log: Path, timeout: float | None = None
+def playbook(lab_inventory: str, name: str, log: Path, timeout: float | None = None, extra: tuple[str, ...] = ()
              ) -> tuple[float, dict[str, tuple[int, ...]], int]:
-    argv = [str(BIN / "ansible-playbook"), "-i", lab_inventory, "-i", str(INVENTORY), str(ROOT / "playbooks" / name)]
+    argv = [str(BIN / "ansible-playbook"), "-i", lab_inventory, "-i", str(INVENTORY), str(ROOT / "playbooks" / name),
+            *extra]
     start = time.monotonic()
     with open(log, "w") as out:
         try:
@@ -129,7 +132,17 @@ def main() -> int:
         changed = sum(v[1] for v in second[1].values())
         print(f"\nsecond run changed={changed} ({'idempotent' if changed == 0 else 'NOT idempotent'}); "
               f"second/first wall = {second[0] / first[0]:.2f}; logs in {logs}")
-        rc = first[2] or second[2] or (1 if changed else 0)
+        check = playbook(lab_inventory, "site.yml", logs / "converge-check.log", a.timeout, ("--check",))
+        report("site.yml --check on the converged cluster", *check)
+        check_changed = sum(v[1] for v in check[1].values())
+        # Targets (issue 9): tasks a converged host runs (ok + changed of the second run,
+        # the controller's localhost aside), the no-op run's share of the first, check mode.
+        tasks = max(ok + ch for host, (ok, ch, *_rest) in second[1].items() if host != "localhost")
+        ratio = second[0] / first[0]
+        print(f"\ntargets: most tasks on a converged host {tasks} (<= 12: {'PASS' if tasks <= 12 else 'MISS'}); "
+              f"second/first wall {ratio:.2f} (<= 0.33: {'PASS' if ratio <= 1 / 3 else 'MISS'}); "
+              f"--check changed={check_changed} (0: {'PASS' if check_changed == 0 else 'MISS'})")
+        rc = first[2] or second[2] or check[2] or (1 if changed or check_changed else 0)
         if a.verify and rc == 0:
             verify = playbook(lab_inventory, "verify.yml", logs / "verify.log")
             report("verify.yml", *verify)
