@@ -128,6 +128,7 @@ lab-down:  ## stop the demo lab
 bench: $(STAMP) $(LINK)  ## benchmarks that need no VM
 	$(BIN)/python bench/validate_scale.py
 	$(BIN)/python bench/ipvs_apply.py
+	$(BIN)/python bench/controller_scale.py
 
 bench-lab: $(STAMP) $(LINK) lab-build  ## benchmarks on the lab VMs (IPVS apply, data plane, converge; ~40 min)
 	$(BIN)/python bench/ipvs_apply_lab.py
