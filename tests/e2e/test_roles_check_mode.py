@@ -166,3 +166,56 @@ def test_nat_realserver_preflight_names_host_service_and_rule(tmp_path):
     assert rc != 0
     assert "host me, service web (198.51.100.30:8080/tcp nat): lvs_address 198.18.0.2/24 is not configured" in out, out
     assert "[preflight-address]" in out and "[preflight-gateway]" in out, out
+
+
+@needs_ipv4
+def test_a_role_on_a_host_the_model_does_not_know_fails_clearly(tmp_path):
+    # "me" is in no LVS group and no service names it.
+    inventory = {"all": {
+        "vars": {"lvs_services": [{"name": "web", "vip": "198.51.100.10", "port": 80, "mode": "dr",
+                                   "directors": ["lb1"], "realservers": [{"host": "rs1"}]}]},
+        "hosts": {"me": _me(ADDR4)},
+        "children": {
+            "lvs_directors": {"hosts": {"lb1": {"lvs_address": "%s/%d" % (_other_host(ADDR4), ADDR4.network.prefixlen),
+                                                "lvs_director_vip_interface": "eth9"}}},
+            "lvs_dr_realservers": {"hosts": {"rs1": {"lvs_address": "%s/%d" % (_other_host(ADDR4), ADDR4.network.prefixlen)}}}}}}
+    before = _snapshot()
+    rc, out = _run(tmp_path, inventory, "dr_realserver")
+    assert rc != 0
+    assert "host me: not in the LVS model" in out and "[model-unknown-host]" in out, out
+    # Stopped on the controller: the host_net module never ran.
+    assert "Configure the VIPs" not in out, out
+    assert _snapshot() == before
+
+
+@needs_ipv4
+def test_a_role_in_its_own_play_validates_once_not_per_host(tmp_path):
+    # Two inventory names for this machine, both DR real servers of one service. They share
+    # lvs_address, which the validator reports against the second host only.
+    inventory = {"all": {
+        "vars": {"lvs_services": [{"name": "web", "vip": "198.51.100.10", "port": 80, "mode": "dr",
+                                   "directors": ["lb1"], "realservers": [{"host": "me"}, {"host": "me2"}]}]},
+        "children": {
+            "lvs_directors": {"hosts": {"lb1": {"lvs_address": "%s/%d" % (_other_host(ADDR4), ADDR4.network.prefixlen),
+                                                "lvs_director_vip_interface": "eth9"}}},
+            "lvs_dr_realservers": {"hosts": {"me": _me(ADDR4), "me2": _me(ADDR4)}}}}}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    play = [{"name": "check mode", "hosts": "me:me2", "gather_facts": False,
+             "roles": [{"role": "lvs.cluster.dr_realserver"}]}]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
+    before = _snapshot()
+    proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "play.yml"), "--check"],
+                          env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          timeout=300, check=False)
+    out = proc.stdout
+    # run_once: one validation for the play, not one per host.
+    assert _task(out, "Validate the LVS inventory once for this play").count("ok: [") == 1, out
+    # Each host stops on its own findings only: me2 (the duplicate) fails before it is contacted...
+    stop = _task(out, "Stop before any change when the model rejects this host")
+    assert "fatal: [me2]" in stop and "[duplicate-address]" in stop and "skipping: [me]" in stop, out
+    # ...and me goes on to its host_net call.
+    assert "changed: [me]" in _task(out, "Configure the VIPs"), out
+    assert proc.returncode != 0
+    assert _snapshot() == before
