@@ -30,11 +30,10 @@ if not os.path.exists(LINK):
     os.symlink(ROOT, LINK)
 sys.path.insert(0, COLLECTIONS)
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_table import (  # noqa: E402
-    RealServer, Service, Table, parse_save,
-)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import RealServer, Service, Table  # noqa: E402
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import parse_save  # noqa: E402
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_delta import diff_tables  # noqa: E402
-from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_table  # noqa: E402
+from ansible_collections.lvs.cluster.plugins.module_utils import _inet  # noqa: E402
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import (  # noqa: E402
     Runner, converge,
 )
@@ -61,8 +60,7 @@ CLOCK = time.process_time
 
 def cold():
     # The module runs in a fresh process: measure without warm caches.
-    _ipvs_table._ADDR_CACHE.clear()
-    _ipvs_table._SORT_CACHE.clear()
+    _inet.clear_caches()
 
 
 def timed(fn, repeat=3):

@@ -35,9 +35,10 @@ caller's job (set weight 0 in one run, remove in a later one).
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_table import (
-    IpvsError, Table, canon_address, hostport, timeouts_command,
-)
+from ansible_collections.lvs.cluster.plugins.module_utils._inet import hostport
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError, Table
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_values import canon_address
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_timeouts import timeouts_command
 
 PHASES = ('add_service', 'edit_service', 'lower_realserver', 'delete_realserver',
           'delete_service', 'add_realserver', 'raise_realserver', 'timeouts')
@@ -73,9 +74,9 @@ class Delta(object):
         return ''.join(line + '\n' for line in self.commands)
 
 
-def diff_tables(before, after, delta=None):
+def diff_tables(before, after):
     """Commands turning table ``before`` into exactly ``after``."""
-    delta = delta if delta is not None else Delta()
+    delta = Delta()
     ph = delta.phases
     for key, want in after.services.items():
         have = before.services.get(key)

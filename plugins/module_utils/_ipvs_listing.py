@@ -19,9 +19,10 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_table import (
-    IpvsError, canon_address, canon_netmask, split_hostport, parse_timeouts,
-)
+from ansible_collections.lvs.cluster.plugins.module_utils._inet import INET, INET6, service_key
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_values import canon_address, canon_netmask, split_hostport
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_timeouts import parse_timeouts
 
 FORWARD_NAMES = {'Route': 'dr', 'Tunnel': 'tun', 'Masq': 'nat', 'Local': 'local'}
 STAT_KEYS = ('conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes')
@@ -51,18 +52,18 @@ def _service_head(tokens, where):
     if proto == 'FWM':
         fwmark = int(tokens[1])
         rest = tokens[2:]
-        family = 'inet'
+        family = INET
         if rest and rest[0] == 'IPv6':
-            family, rest = 'inet6', rest[1:]
+            family, rest = INET6, rest[1:]
         data = {'protocol': None, 'address': None, 'port': None, 'fwmark': fwmark,
                 'family': family}
-        return ('fwm', family, fwmark), data, rest
+        return service_key(None, None, None, fwmark, family), data, rest
     host, port = split_hostport(tokens[1], where)
     address, family = canon_address(host, where)
     protocol = proto.lower()
     data = {'protocol': protocol, 'address': address, 'port': port or 0, 'fwmark': None,
             'family': family}
-    return (protocol, address, port or 0), data, tokens[2:]
+    return service_key(protocol, address, port or 0), data, tokens[2:]
 
 
 def _rs_head(tokens, where):
@@ -223,10 +224,8 @@ def build_info(listing, stats=None, rates=None, timeouts=None, daemon=None,
     rate_map = parse_rates(rates) if rates is not None else None
     thr_map = parse_thresholds(thresholds) if thresholds is not None else None
     for svc in info['services']:
-        if svc['fwmark'] is not None:
-            key = ('fwm', svc['family'], svc['fwmark'])
-        else:
-            key = (svc['protocol'], svc['address'], svc['port'])
+        key = service_key(svc['protocol'], svc['address'], svc['port'], svc['fwmark'],
+                          svc['family'])
         for name, mapping in (('stats', stat_map), ('rates', rate_map)):
             if mapping is None:
                 continue

@@ -4,9 +4,10 @@
 """Thin glue between the pure IPVS core and one ``ipvsadm`` binary.
 
 All I/O goes through ``run_command(args, data) -> (rc, stdout, stderr)``:
-the module passes ``module.run_command``, the benchmark passes subprocess, the
-tests pass a fake.  Keeping the glue here (not in the module) means the
-benchmark measures exactly the code path the module runs.
+the ``ipvs`` and ``ipvs_info`` modules pass ``module.run_command``, the
+benchmark passes subprocess, the tests pass a fake.  Keeping the glue here
+(not in the modules) means the benchmark measures exactly the code path the
+module runs, and both modules read and fail the same way.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -14,14 +15,14 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_table import (
-    IpvsError, parse_save, parse_timeouts, render_timeouts, timeouts_command,
-)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import parse_save, restore_file
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_timeouts import parse_timeouts, render_timeouts, timeouts_command
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_delta import (
     compute_delta, diff_tables,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_listing import (
-    ipvs_not_loaded, merge_thresholds, parse_thresholds,
+    build_info, ipvs_not_loaded, merge_thresholds, not_loaded_info, parse_list, parse_thresholds,
 )
 
 # check_ipvs_version() prints this block on every run against an old kernel;
@@ -39,17 +40,23 @@ def batch_errors(stderr):
     return _VERSION_WARNING.sub('', stderr or '').strip()
 
 
+class IpvsNotLoaded(IpvsError):
+    """ipvsadm could not reach IPVS: the kernel has no (loadable) ip_vs."""
+
+
 class Runner(object):
     def __init__(self, run_command, ipvsadm='ipvsadm'):
         self.run_command = run_command
         self.ipvsadm = ipvsadm
+        # The text of the last ``ipvsadm -Sn`` read, for the restore file.
+        self.last_save = None
 
     def run(self, args, data=None):
         cmd = [self.ipvsadm] + list(args)
         rc, out, err = self.run_command(cmd, data)
         if rc != 0:
             if ipvs_not_loaded(err):
-                raise IpvsError(
+                raise IpvsNotLoaded(
                     'IPVS is not available: ipvsadm could not talk to the ip_vs '
                     'kernel module. Load it with "modprobe ip_vs" (ipvsadm tries '
                     'that itself when run as root) or use a kernel with IPVS.',
@@ -58,14 +65,37 @@ class Runner(object):
                             cmd=' '.join(cmd), rc=rc, stdout=out, stderr=err)
         return out
 
+    def read_save(self):
+        """``ipvsadm -Sn`` as text (also kept as ``last_save``)."""
+        self.last_save = self.run(['-Sn'])
+        return self.last_save
+
     def read_table(self, thresholds=False):
-        table = parse_save(self.run(['-Sn']))
+        table = parse_save(self.read_save())
         if thresholds:
             merge_thresholds(table, parse_thresholds(self.run(['-Ln', '--thresholds'])))
         return table
 
     def read_timeouts(self):
         return parse_timeouts(self.run(['-Ln', '--timeout']))
+
+    def read_info(self, stats=True, rates=False, thresholds=False):
+        """The ``ipvs`` fact of ipvs_info: one ipvsadm run per listing.
+
+        Without IPVS in the kernel this is ``loaded: false``, not an error.
+        """
+        try:
+            listing = parse_list(self.run(['-Ln']))
+            return build_info(
+                listing,
+                stats=self.run(['-Ln', '--stats', '--exact']) if stats else None,
+                rates=self.run(['-Ln', '--rate', '--exact']) if rates else None,
+                thresholds=self.run(['-Ln', '--thresholds']) if thresholds else None,
+                timeouts=self.run(['-Ln', '--timeout']),
+                daemon=self.run(['-Ln', '--daemon']),
+            )
+        except IpvsNotLoaded as exc:
+            return not_loaded_info(exc.details['stderr'])
 
     def apply(self, stdin):
         """One ``ipvsadm -R`` process; returns ``(ok, rc, stdout, stderr)``."""
@@ -133,8 +163,11 @@ def table_data(live, target, changed):
 
 
 def converge(runner, declared, purge=True, scope=None, timeouts=None, check_mode=False,
-             want_diff=False, want_table=True):
-    """Read, diff, and (unless check mode or nothing differs) apply one batch."""
+             want_diff=False, want_table=True, want_save=False):
+    """Read, diff, and (unless check mode or nothing differs) apply one batch.
+
+    ``want_save`` adds ``restore_file``: see :func:`_restore_file`.
+    """
     thresholds = any(rs.upper_threshold or rs.lower_threshold
                      for svc in declared.services.values()
                      for rs in svc.realservers.values())
@@ -158,6 +191,8 @@ def converge(runner, declared, purge=True, scope=None, timeouts=None, check_mode
                           'before_header': 'ipvsadm -Sn (live)',
                           'after_header': 'ipvsadm -Sn (declared)'}
     if not delta or check_mode:
+        if want_save:
+            result['restore_file'] = _restore_file(runner, delta, target, check_mode)
         return result
     ok, rc, out, err = runner.apply(delta.stdin())
     if not ok:
@@ -169,4 +204,22 @@ def converge(runner, declared, purge=True, scope=None, timeouts=None, check_mode
                 'unchanged': 'left unchanged'}.get(restore['status'], 'NOT restored')),
             cmd='%s -R' % runner.ipvsadm, rc=rc, stdout=out, stderr=err,
             commands=delta.commands, restore=restore)
+    if want_save:
+        result['restore_file'] = _restore_file(runner, delta, target, check_mode)
     return result
+
+
+def _restore_file(runner, delta, target, check_mode):
+    """``{'content', 'predicted'}``: the boot-time restore file of the table after the run.
+
+    ``ipvsadm -Sn`` is what the file must hold.  An unchanged table (timeouts
+    are not part of it) reuses the run's own read; a changed one is read again
+    after the batch.  In check mode a changed table cannot be read, so the file
+    is predicted from the target table in canonical form (``predicted``).
+    """
+    table_changed = any(delta.phases[name] for name in delta.phases if name != 'timeouts')
+    if not table_changed:
+        return {'content': restore_file(runner.last_save), 'predicted': False}
+    if check_mode:
+        return {'content': restore_file(target.render(thresholds=False)), 'predicted': True}
+    return {'content': restore_file(runner.read_save()), 'predicted': False}

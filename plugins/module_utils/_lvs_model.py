@@ -17,6 +17,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple, Union
 
+from ansible_collections.lvs.cluster.plugins.module_utils._inet import (
+    DEFAULT_SCHEDULER,
+    DEFAULT_WEIGHT,
+    INVENTORY_MAX_WEIGHT,
+    MAX_FWMARK,
+    MAX_PORT,
+)
+
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 
@@ -37,10 +45,6 @@ PROTOCOLS = ("tcp", "udp", "sctp")
 SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq",
               "fo", "ovf", "mh", "twos")
 DEFAULT_PROTOCOL = "tcp"
-DEFAULT_SCHEDULER = "wlc"
-DEFAULT_WEIGHT = 1
-MAX_WEIGHT = 65535
-MAX_FWMARK = 2 ** 32 - 1
 
 SERVICE_KEYS = ("name", "vip", "port", "protocol", "mode", "scheduler",
                 "persistence_timeout", "fwmark", "directors", "realservers",
@@ -441,8 +445,8 @@ class _Parser:
             port = None
         elif port is None:
             errors.append("port is required (or fwmark for a firewall-mark service)")
-        elif not (_is_int(port) and 1 <= port <= 65535):
-            errors.append("port %s must be an integer from 1 to 65535" % _short(port))
+        elif not (_is_int(port) and 1 <= port <= MAX_PORT):
+            errors.append("port %s must be an integer from 1 to %d" % (_short(port), MAX_PORT))
             port = None
 
         persistence = item.get("persistence_timeout")
@@ -540,12 +544,13 @@ class _Parser:
                 port = None
             elif port is None:
                 port = service_port
-            elif not (_is_int(port) and 1 <= port <= 65535):
-                reasons.append("%s port %s must be an integer from 1 to 65535" % (where, _short(port)))
+            elif not (_is_int(port) and 1 <= port <= MAX_PORT):
+                reasons.append("%s port %s must be an integer from 1 to %d" % (where, _short(port), MAX_PORT))
             weight = entry.get("weight", DEFAULT_WEIGHT)
-            if not (_is_int(weight) and 0 <= weight <= MAX_WEIGHT):
+            # The inventory contract's limit (docs/inventory.md), not the kernel's: see _inet.
+            if not (_is_int(weight) and 0 <= weight <= INVENTORY_MAX_WEIGHT):
                 reasons.append("%s weight %s must be an integer from 0 (drained) to %d"
-                               % (where, _short(weight), MAX_WEIGHT))
+                               % (where, _short(weight), INVENTORY_MAX_WEIGHT))
             if host_name is not None:
                 self._member(host_name, sid)
                 if host_name in self.hostvars:

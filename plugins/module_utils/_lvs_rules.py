@@ -132,13 +132,6 @@ class _Checker:
             self._check_service(svc)
         return self.findings
 
-    def _usable(self, name):
-        # type: (str) -> Optional[Host]
-        host = self.model.hosts.get(name)
-        if host is None or host.address is None:
-            return None
-        return host
-
     def _index_addresses(self):
         # type: () -> None
         for host in self.model.hosts.values():

@@ -41,6 +41,8 @@ __metaclass__ = type
 import ipaddress
 import json
 
+from ansible_collections.lvs.cluster.plugins.module_utils._inet import INET6, canonical, is_ipv6
+
 STATE_MARKER = '# lvs-cluster-state: '
 
 # A module whose presence the live state already proves needs no modprobe run.
@@ -71,7 +73,7 @@ def route_families(desired_routes, previous):
     """``ip`` family flags (``-4``/``-6``) of every route this run must read back."""
     families = []
     for route in list(desired_routes or []) + list((previous or {}).get('routes') or []):
-        flag = '-6' if ':' in str(route.get('via', '')) else '-4'
+        flag = '-6' if is_ipv6(route.get('via', '')) else '-4'
         if flag not in families:
             families.append(flag)
     return families
@@ -90,30 +92,23 @@ def _canonical_dst(dst):
     return str(network)
 
 
-def _canonical_address(address):
-    try:
-        return str(ipaddress.ip_address(str(address)))
-    except ValueError:
-        return str(address)
-
-
 def _route_metric(route):
     """The metric the kernel stores: an IPv6 route added with metric 0 gets 1024 (IP6_RT_PRIO_USER)."""
     metric = int(route.get('metric') or 0)
-    if metric == 0 and ':' in str(route.get('via', '')):
+    if metric == 0 and is_ipv6(route.get('via', '')):
         return 1024
     return metric
 
 
 def _route_key(route):
     """A desired route keyed the way ``ip -j route`` prints it."""
-    return '|'.join((_canonical_dst(route['dst']), _canonical_address(route['via']), str(route['dev']),
+    return '|'.join((_canonical_dst(route['dst']), canonical(route['via']), str(route['dev']),
                      str(_route_metric(route))))
 
 
 def _route_slot(route):
     """What ``ip route replace`` matches on (destination and metric): one route per slot."""
-    return (_canonical_dst(route['dst']), ':' in str(route.get('via', '')), _route_metric(route))
+    return (_canonical_dst(route['dst']), is_ipv6(route.get('via', '')), _route_metric(route))
 
 
 def _live_route_key(entry):
@@ -173,10 +168,10 @@ def wants_deprecated(addr):
 
 def interface_of(ip_addr, address):
     """Name of the interface that holds ``address`` (prefix allowed) in ``ip -j addr`` output, or ''."""
-    wanted = _canonical_address(str(address or '').partition('/')[0])
+    wanted = canonical(str(address or '').partition('/')[0])
     for link in ip_addr or []:
         for addr in link.get('addr_info') or []:
-            if _canonical_address(addr.get('local', '')) == wanted:
+            if canonical(addr.get('local', '')) == wanted:
                 return link.get('ifname', '')
     return ''
 
@@ -236,7 +231,7 @@ def _ipv6_live(ip_addr, live_sysctl):
     """Whether the live state proves that the kernel has IPv6 (the ``ipv6`` module is loaded or built in)."""
     for link in ip_addr or []:
         for addr in link.get('addr_info') or []:
-            if addr.get('family') == 'inet6' or ':' in str(addr.get('local', '')):
+            if addr.get('family') == INET6 or is_ipv6(addr.get('local', '')):
                 return True
     return any(key.startswith(_IPV6_SYSCTL_PREFIX) for key in live_sysctl)
 

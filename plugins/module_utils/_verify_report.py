@@ -16,30 +16,18 @@ director, which for DR and TUN must never happen.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import ipaddress
+from ansible_collections.lvs.cluster.plugins.module_utils._inet import DEFAULT_SCHEDULER, DEFAULT_WEIGHT, bracketed, canonical
 
 # Schedulers (and persistence) that send one client to one real server: one answer suffices.
 _AFFINITY_SCHEDULERS = ('sh', 'dh', 'mh')
 
 
-def _canonical(address):
-    try:
-        return str(ipaddress.ip_address(str(address).strip('[]')))
-    except ValueError:
-        return str(address)
-
-
 def _weighted(service):
-    return [rs for rs in service.get('realservers') or [] if int(rs.get('weight', 1)) > 0]
+    return [rs for rs in service.get('realservers') or [] if int(rs.get('weight', DEFAULT_WEIGHT)) > 0]
 
 
 def _probed(service):
     return service.get('fwmark') is None and service.get('protocol', 'tcp') == 'tcp'
-
-
-def _url_host(vip):
-    vip = str(vip)
-    return '[%s]' % vip if ':' in vip else vip
 
 
 def plan(services, method='tcp', methods=None, requests=None):
@@ -55,7 +43,7 @@ def plan(services, method='tcp', methods=None, requests=None):
         out.append({
             'name': service.get('name'),
             'vip': service.get('vip'),
-            'host': _url_host(service.get('vip', '')),
+            'host': bracketed(service.get('vip', '')),
             'port': service.get('port'),
             'method': (methods or {}).get(service.get('name'), method),
             'requests': count,
@@ -64,9 +52,11 @@ def plan(services, method='tcp', methods=None, requests=None):
 
 
 def _service_key(protocol, address, port, fwmark):
+    # Not _inet.service_key: the declared side (lvs_services) has no family for a fwmark
+    # service, so both sides key a fwmark service by its mark alone.
     if fwmark is not None:
         return 'fwmark:%s' % fwmark
-    return '%s:%s:%s' % (protocol, _canonical(address), port)
+    return '%s:%s:%s' % (protocol, canonical(address), port)
 
 
 def _table_counters(table):
@@ -76,7 +66,7 @@ def _table_counters(table):
         key = _service_key(service.get('protocol'), service.get('address'), service.get('port'), service.get('fwmark'))
         outpkts[key] = int((service.get('stats') or {}).get('outpkts') or 0)
         for rs in service.get('realservers') or []:
-            conns['%s>%s:%s' % (key, _canonical(rs.get('address')), rs.get('port'))] = int((rs.get('stats') or {}).get('conns') or 0)
+            conns['%s>%s:%s' % (key, canonical(rs.get('address')), rs.get('port'))] = int((rs.get('stats') or {}).get('conns') or 0)
     return outpkts, conns
 
 
@@ -101,7 +91,7 @@ def _label(service):
     if fwmark is not None:
         where = 'fwmark %s' % fwmark
     else:
-        where = '%s:%s/%s' % (_url_host(service.get('vip', '')), service.get('port'), service.get('protocol', 'tcp'))
+        where = '%s:%s/%s' % (bracketed(service.get('vip', '')), service.get('port'), service.get('protocol', 'tcp'))
     return '%s %s %s' % (service.get('name'), where, service.get('mode'))
 
 
@@ -125,14 +115,14 @@ def report(services, addresses, sent, before, after):
             # The model's services carry each real server's address; raw lvs_services do not.
             address = str(rs.get('address') or addresses.get(host) or '').partition('/')[0]
             port = rs.get('port', service.get('port') if fwmark is None else 0)
-            count = conns.get('%s>%s:%s' % (key, _canonical(address), port), 0)
+            count = conns.get('%s>%s:%s' % (key, canonical(address), port), 0)
             parts.append('%s %d/%d' % (host, count, requests))
             answered[host] = count
-            if count == 0 and int(rs.get('weight', 1)) > 0:
+            if count == 0 and int(rs.get('weight', DEFAULT_WEIGHT)) > 0:
                 silent.append(host)
         problems = []
         if requests > 0:
-            affinity = int(service.get('persistence_timeout') or 0) > 0 or service.get('scheduler', 'wlc') in _AFFINITY_SCHEDULERS
+            affinity = int(service.get('persistence_timeout') or 0) > 0 or service.get('scheduler', DEFAULT_SCHEDULER) in _AFFINITY_SCHEDULERS
             if affinity and not any(answered.values()):
                 problems.append('no real server answered')
             elif not affinity and silent:

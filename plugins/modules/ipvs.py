@@ -177,12 +177,31 @@ options:
     description:
       - Path of the ipvsadm binary. Found in the system path when not given.
     type: path
+  save:
+    description:
+      - After the run, write the live table to this file for a boot-time C(ipvsadm -R),
+        for example V(/etc/ipvsadm.rules).
+      - The content is the output of C(ipvsadm -Sn) with its lines sorted (every C(-A)
+        service line before every C(-a) real server line, the order C(ipvsadm -R) needs),
+        each ending in a newline, or an empty file for an empty table. C(ipvsadm -Sn) does
+        not show thresholds or timeouts, so neither does the file.
+      - When the table did not change, the C(ipvsadm -Sn) read the module made for the
+        delta is reused; otherwise the table is read again after the batch.
+      - The file is written atomically with mode V(0600), owner and group V(root), and only
+        when its content differs; a wrong mode or owner of an existing file is corrected.
+      - In check mode with a table change the live table cannot be read yet, so the file
+        counts as changing (RV(saved=true)) and the diff shows a prediction from the
+        declared table in canonical form.
+      - The directory must exist.
+    type: path
 attributes:
   check_mode:
     description: Computes the delta and returns the commands it would run; runs none.
     support: full
   diff_mode:
-    description: Before and after tables in canonical C(ipvsadm -Sn) form.
+    description:
+      - Before and after tables in canonical C(ipvsadm -Sn) form.
+      - With O(save), a second diff entry shows the file's old and new content.
     support: full
   platform:
     description: Linux directors with ipvsadm.
@@ -241,6 +260,15 @@ EXAMPLES = r'''
   diff: true
   register: plan
 
+- name: Declare the table and keep a copy for the boot-time ipvsadm -R
+  lvs.cluster.ipvs:
+    services:
+      - address: 10.0.0.10
+        port: 80
+        realservers:
+          - address: 10.0.0.11
+    save: /etc/ipvsadm.rules
+
 - name: Flush the whole table
   lvs.cluster.ipvs:
     services: []
@@ -278,6 +306,13 @@ table:
            "scheduler_flags": [], "realservers": [{"address": "10.0.0.11", "port": 80,
            "weight": 1, "forward": "dr", "upper_threshold": 0, "lower_threshold": 0,
            "tun_type": null, "tun_port": null, "tun_csum": null}]}]}
+saved:
+  description:
+    - Whether the O(save) file changed (in check mode - would change), in content, mode or
+      ownership.
+  returned: when O(save) is set
+  type: bool
+  sample: true
 timeouts:
   description: IPVS timeouts before and after the run.
   returned: when O(timeouts) is set
@@ -307,11 +342,16 @@ restore:
       returned: when C(status) is V(failed)
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+import os
+import tempfile
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_table import (
-    IpvsError, canon_timeouts, table_from_spec,
-)
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_native
+
+from ansible_collections.lvs.cluster.plugins.module_utils._inet import DEFAULT_SCHEDULER
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import table_from_spec
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_timeouts import canon_timeouts
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import (
     Runner, converge,
 )
@@ -337,7 +377,7 @@ SERVICE_SPEC = dict(
     port=dict(type='int'),
     fwmark=dict(type='int'),
     family=dict(type='str'),
-    scheduler=dict(type='str', default='wlc'),
+    scheduler=dict(type='str', default=DEFAULT_SCHEDULER),
     persistence_timeout=dict(type='int'),
     persistence_netmask=dict(type='str'),
     persistence_engine=dict(type='str'),
@@ -345,6 +385,39 @@ SERVICE_SPEC = dict(
     scheduler_flags=dict(type='list', elements='str'),
     realservers=dict(type='list', elements='dict', options=REALSERVER_SPEC),
 )
+
+
+def save_file(module, path, restore):
+    """Write the restore file when it differs; return ``(changed, diff entry)``."""
+    content = restore['content']
+    b_path = to_bytes(path, errors='surrogate_or_strict')
+    try:
+        with open(b_path, 'rb') as handle:
+            before = handle.read()
+    except FileNotFoundError:
+        before = None
+    except OSError as exc:
+        module.fail_json(msg='save: cannot read %s: %s' % (path, to_native(exc)))
+    b_content = to_bytes(content, errors='surrogate_or_strict')
+    changed = restore['predicted'] or before != b_content
+    if changed and not module.check_mode:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix='.ipvs-save.', dir=os.path.dirname(path) or '.')
+            # Removed at exit unless atomic_move has put it in place.
+            module.add_cleanup_file(tmp)
+            with os.fdopen(fd, 'wb') as handle:
+                handle.write(b_content)
+        except OSError as exc:
+            module.fail_json(msg='save: cannot write %s: %s' % (path, to_native(exc)))
+        module.atomic_move(tmp, path)
+    file_args = module.load_file_common_arguments(
+        dict(path=path, mode='0600', owner='root', group='root'))
+    changed = module.set_fs_attributes_if_different(file_args, changed)
+    diff = {'before': (before or b'').decode('utf-8', 'replace'), 'after': content,
+            'before_header': path,
+            'after_header': path + (' (predicted from the declared table)'
+                                    if restore['predicted'] else '')}
+    return changed, diff
 
 
 def main():
@@ -356,6 +429,7 @@ def main():
             timeouts=dict(type='dict', options=dict(
                 tcp=dict(type='int'), tcpfin=dict(type='int'), udp=dict(type='int'))),
             ipvsadm_path=dict(type='path'),
+            save=dict(type='path'),
         ),
         supports_check_mode=True,
     )
@@ -371,9 +445,15 @@ def main():
         declared = table_from_spec(p['services'])
         result = converge(Runner(run_command, ipvsadm), declared, purge=p['purge'],
                           scope=p['purge_scope'], timeouts=canon_timeouts(p['timeouts']),
-                          check_mode=module.check_mode, want_diff=module._diff)
+                          check_mode=module.check_mode, want_diff=module._diff,
+                          want_save=bool(p['save']))
     except IpvsError as exc:
         module.fail_json(**exc.to_result())
+    if p['save']:
+        result['saved'], file_diff = save_file(module, p['save'], result.pop('restore_file'))
+        result['changed'] = result['changed'] or result['saved']
+        if module._diff:
+            result['diff'] = [result['diff'], file_diff]
     module.exit_json(**result)
 
 

@@ -122,10 +122,8 @@ ipvs:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_table import IpvsError
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_listing import (
-    build_info, ipvs_not_loaded, not_loaded_info, parse_list,
-)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import Runner
 
 
 def main():
@@ -138,30 +136,17 @@ def main():
         ),
         supports_check_mode=True,
     )
+    # ipvsadm output is parsed; keep it in the C locale.
     module.run_command_environ_update = dict(LANG='C', LC_ALL='C', LC_MESSAGES='C')
     p = module.params
     ipvsadm = p['ipvsadm_path'] or module.get_bin_path('ipvsadm', required=True)
 
-    def run(*args):
-        cmd = [ipvsadm] + list(args)
-        rc, out, err = module.run_command(cmd)
-        if rc != 0:
-            if ipvs_not_loaded(err):
-                module.exit_json(changed=False, ipvs=not_loaded_info(err))
-            raise IpvsError('%s failed (rc=%d): %s' % (' '.join(cmd), rc, err.strip()),
-                            cmd=' '.join(cmd), rc=rc, stdout=out, stderr=err)
-        return out
+    def run_command(args, data=None):
+        return module.run_command(args, data=data)
 
     try:
-        listing = parse_list(run('-Ln'))
-        info = build_info(
-            listing,
-            stats=run('-Ln', '--stats', '--exact') if p['stats'] else None,
-            rates=run('-Ln', '--rate', '--exact') if p['rates'] else None,
-            thresholds=run('-Ln', '--thresholds') if p['thresholds'] else None,
-            timeouts=run('-Ln', '--timeout'),
-            daemon=run('-Ln', '--daemon'),
-        )
+        info = Runner(run_command, ipvsadm).read_info(
+            stats=p['stats'], rates=p['rates'], thresholds=p['thresholds'])
     except IpvsError as exc:
         module.fail_json(**exc.to_result())
     module.exit_json(changed=False, ipvs=info)

@@ -11,9 +11,8 @@ service), so an ordering mistake in the delta shows up as an exception.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_table import (
-    Table, parse_rule,
-)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import Table
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import parse_rule
 
 
 class SimError(Exception):
@@ -42,11 +41,12 @@ class Simulator(object):
         if cmd.op == 'A':
             if have is not None:
                 raise SimError('File exists: %s' % line)
-            services[key] = cmd.service.copy(with_realservers=False)
+            # A parsed -A line has no real servers.
+            services[key] = cmd.service.copy()
         elif cmd.op == 'E':
             if have is None:
                 raise SimError('No such service: %s' % line)
-            new = cmd.service.copy(with_realservers=False)
+            new = cmd.service.copy()
             new.realservers = have.realservers
             services[key] = new
         elif cmd.op == 'D':

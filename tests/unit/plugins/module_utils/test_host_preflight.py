@@ -324,7 +324,8 @@ NAT_LIVE = live(('eth0', ['192.168.10.31/24']))
 DIP_ONLINK = {'192.168.10.1': onlink('192.168.10.1', 'eth0')}
 
 
-def nat_findings(ip_addr=NAT_LIVE, settings=NAT_DEFAULTS, lab=None, view=None, **answers):
+def nat_findings(ip_addr=NAT_LIVE, settings=None, lab=None, view=None, **answers):
+    settings = NAT_DEFAULTS if settings is None else settings
     full = view_of('nat1', lab)
     part = view if view is not None else full['nat_realserver']
     want = desired('nat_realserver', part, settings, full['address'], ip_addr)

@@ -7,9 +7,9 @@ __metaclass__ = type
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_table import (
-    IpvsError, Table, parse_rule, parse_save, table_from_spec,
-)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError, Table
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import parse_rule, parse_save
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import table_from_spec
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_delta import (
     PHASES, compute_delta, diff_tables, parse_scope, target_table,
 )

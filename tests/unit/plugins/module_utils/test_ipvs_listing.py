@@ -6,9 +6,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_table import (
-    IpvsError, parse_save,
-)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import parse_save
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_listing import (
     build_info, ipvs_not_loaded, merge_thresholds, not_loaded_info, parse_daemon,
     parse_list, parse_rates, parse_stats, parse_thresholds,

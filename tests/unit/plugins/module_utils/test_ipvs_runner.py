@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_table import (
-    IpvsError, Table, parse_save, table_from_spec,
-)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError, Table
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import parse_save, restore_file
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import table_from_spec
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import (
     Runner, batch_errors, converge,
 )
@@ -211,3 +211,49 @@ def test_batch_errors_ignores_version_warning():
                '  ipvsadm 1.31  requires minimum IPVS version 1.2.0\n\n')
     assert batch_errors(warning) == ''
     assert batch_errors(warning + 'No such service\n') == 'No such service'
+
+
+def test_restore_file_reuses_the_read_when_the_table_is_unchanged():
+    fake = FakeIpvsadm()
+    result = converge(Runner(fake), declared(LIVE), timeouts={'udp': 60}, want_save=True)
+    assert result['changed'] and fake.writes()[0][1] == '--set 0 0 60\n'
+    assert result['restore_file'] == {'content': restore_file(LIVE), 'predicted': False}
+    assert [c for c in fake.calls if c[0] == ['-Sn']] == [(['-Sn'], None)]
+    assert 'restore_file' not in converge(Runner(fake), declared(LIVE))
+
+
+def test_restore_file_reads_the_table_again_after_a_change():
+    fake = FakeIpvsadm()
+    want = declared(LIVE.replace('10.0.0.12:80 -g -w 1', '10.0.0.12:80 -g -w 3'))
+    result = converge(Runner(fake), want, want_save=True)
+    assert [c[0] for c in fake.calls] == [['-Sn'], ['-R'], ['-Sn']]
+    assert result['restore_file'] == {'content': restore_file(fake(['ipvsadm', '-Sn'])[1]),
+                                      'predicted': False}
+    assert '-r 10.0.0.12:80 -g -w 3\n' in result['restore_file']['content']
+
+
+def test_restore_file_in_check_mode_is_predicted_from_the_target():
+    fake = FakeIpvsadm()
+    want = declared(LIVE.replace('10.0.0.12:80 -g -w 1', '10.0.0.12:80 -g -w 3'))
+    want.services[('tcp', '10.0.0.10', 80)].realservers[('10.0.0.11', 80)].upper_threshold = 9
+    result = converge(Runner(fake), want, check_mode=True, want_save=True)
+    assert fake.writes() == [] and result['restore_file']['predicted'] is True
+    # -Sn shows no thresholds, so neither does the prediction.
+    assert result['restore_file']['content'] == restore_file(want.render(thresholds=False))
+    assert ' -x ' not in result['restore_file']['content']
+
+
+def test_read_info_lists_through_run_and_reports_not_loaded():
+    info = Runner(FakeIpvsadm(loaded=False)).read_info()
+    assert info['loaded'] is False and info['error'] == NOT_LOADED.strip()
+    calls = []
+
+    def ipvsadm(args, data=None):
+        calls.append(args[1:])
+        if args[1:] == ['-Ln', '--timeout']:
+            return 0, 'Timeout (tcp tcpfin udp): 900 120 300\n', ''
+        return 0, '', ''
+    info = Runner(ipvsadm).read_info(stats=False, rates=True, thresholds=True)
+    assert info['loaded'] is True and info['services'] == [] and info['daemons'] == []
+    assert calls == [['-Ln'], ['-Ln', '--rate', '--exact'], ['-Ln', '--thresholds'],
+                     ['-Ln', '--timeout'], ['-Ln', '--daemon']]

@@ -5,12 +5,15 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import json
+import os
+import stat
 
 import pytest
 
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import restore_file
 from ansible_collections.lvs.cluster.plugins.modules import ipvs, ipvs_info
 from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.test_ipvs_runner import (
     FakeIpvsadm, NOT_LOADED,
@@ -99,3 +102,132 @@ def test_ipvs_info_reads_everything(capsys, monkeypatch):
     assert svc['active_conns'] == 2 and svc['stats']['inbytes'] == 4000
     assert svc['realservers'][0]['stats']['conns'] == 5
     assert result['ipvs']['timeouts']['tcp'] == 900 and result['ipvs']['daemons'] == []
+
+
+def test_ipvs_info_goes_through_the_runner(capsys, monkeypatch):
+    # Same reads, same failure shape as the ipvs module (Runner.run).
+    calls = []
+
+    def broken(cmd, data=None):
+        calls.append(cmd)
+        return 1, '', 'boom\n'
+    result = run_module(ipvs_info, {'rates': True}, broken, capsys, monkeypatch)
+    assert result['failed'] and result['msg'] == '/usr/sbin/ipvsadm -Ln failed (rc=1): boom'
+    assert (result['cmd'], result['rc'], result['stderr']) == ('/usr/sbin/ipvsadm -Ln', 1, 'boom\n')
+    assert calls == [['/usr/sbin/ipvsadm', '-Ln']]
+
+
+# --------------------------------------------------------------------- save
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason='the save file is owned by root')
+
+
+def ipvs_services(fake):
+    """The simulated live table as the module's services option."""
+    return fake.sim.table.to_data()
+
+
+def sn_calls(fake):
+    return [c for c in fake.calls if c[0] == ['-Sn']]
+
+
+def live_restore_file(fake):
+    return restore_file(fake(['ipvsadm', '-Sn'])[1])
+
+
+@needs_root
+def test_ipvs_save_writes_the_live_table_after_a_change(tmp_path, capsys, monkeypatch):
+    rules = tmp_path / 'ipvsadm.rules'
+    fake = FakeIpvsadm()
+    result = run_module(ipvs, {'services': MODEL, 'save': str(rules), '_ansible_diff': True},
+                        fake, capsys, monkeypatch)
+    assert result['changed'] is True and result['saved'] is True
+    # Read before the delta and again after the batch.
+    assert len(sn_calls(fake)) == 2 and len(fake.writes()) == 1
+    content = rules.read_text()
+    assert content == live_restore_file(fake)
+    assert content == ('-A -f 42 -s rr -p 300\n'
+                       '-A -t 10.0.0.10:80 -s wlc\n'
+                       '-a -f 42 -r 10.0.0.31:0 -m -w 2\n'
+                       '-a -t 10.0.0.10:80 -r 10.0.0.11:80 -g -w 1\n')
+    assert stat.S_IMODE(os.stat(str(rules)).st_mode) == 0o600
+    assert os.stat(str(rules)).st_uid == 0 and os.stat(str(rules)).st_gid == 0
+    assert os.listdir(str(tmp_path)) == ['ipvsadm.rules']  # no temporary file left
+    table_diff, file_diff = result['diff']
+    assert table_diff['after_header'] == 'ipvsadm -Sn (declared)'
+    assert file_diff == {'before': '', 'after': content, 'before_header': str(rules),
+                         'after_header': str(rules)}
+    # Converged: one -Sn read serves the delta and the file; nothing is written.
+    fake.calls = []
+    again = run_module(ipvs, {'services': MODEL, 'save': str(rules)}, fake, capsys, monkeypatch)
+    assert again['changed'] is False and again['saved'] is False
+    assert fake.calls == [(['-Sn'], None)]
+    assert 'diff' not in again
+
+
+@needs_root
+def test_ipvs_save_repairs_the_file_without_touching_the_table(tmp_path, capsys, monkeypatch):
+    rules = tmp_path / 'ipvsadm.rules'
+    fake = FakeIpvsadm()
+    rules.write_text('stale\n')
+    os.chmod(str(rules), 0o644)
+    result = run_module(ipvs, {'services': MODEL, 'save': str(rules), 'purge': False,
+                               '_ansible_check_mode': True}, fake, capsys, monkeypatch)
+    # Check mode, table would change: the file counts as changing, nothing is written.
+    assert result['changed'] and result['saved'] is True and fake.writes() == []
+    assert rules.read_text() == 'stale\n'
+    # No table change (timeouts only): the file is fixed from the one -Sn read.
+    live = [dict(svc) for svc in ipvs_services(fake)]
+    fake.calls = []
+    result = run_module(ipvs, {'services': live, 'save': str(rules), 'timeouts': {'udp': 60}},
+                        fake, capsys, monkeypatch)
+    assert result['changed'] and result['saved'] is True
+    assert len(sn_calls(fake)) == 1 and fake.writes()[0][1] == '--set 0 0 60\n'
+    assert rules.read_text() == live_restore_file(fake)
+    assert stat.S_IMODE(os.stat(str(rules)).st_mode) == 0o600
+    # A wrong mode alone is a change too.
+    os.chmod(str(rules), 0o640)
+    result = run_module(ipvs, {'services': live, 'save': str(rules)}, fake, capsys, monkeypatch)
+    assert result['changed'] and result['saved'] is True
+    assert stat.S_IMODE(os.stat(str(rules)).st_mode) == 0o600
+
+
+@needs_root
+def test_ipvs_save_check_mode(tmp_path, capsys, monkeypatch):
+    rules = tmp_path / 'ipvsadm.rules'
+    fake = FakeIpvsadm()
+    live = [dict(svc) for svc in ipvs_services(fake)]
+    # Table unchanged, file missing: would change, is not written.
+    result = run_module(ipvs, {'services': live, 'save': str(rules), '_ansible_check_mode': True,
+                               '_ansible_diff': True}, fake, capsys, monkeypatch)
+    assert result['changed'] and result['saved'] is True and not rules.exists()
+    assert result['diff'][1]['after'] == live_restore_file(fake)
+    # Table unchanged, file right: no change.
+    run_module(ipvs, {'services': live, 'save': str(rules)}, fake, capsys, monkeypatch)
+    result = run_module(ipvs, {'services': live, 'save': str(rules), '_ansible_check_mode': True},
+                        fake, capsys, monkeypatch)
+    assert result['changed'] is False and result['saved'] is False
+    # Table would change: the diff predicts the file from the declared table.
+    result = run_module(ipvs, {'services': MODEL, 'save': str(rules), '_ansible_check_mode': True,
+                               '_ansible_diff': True}, fake, capsys, monkeypatch)
+    assert result['saved'] is True and fake.writes() == []
+    assert result['diff'][1]['after_header'].endswith('(predicted from the declared table)')
+    assert result['diff'][1]['after'].startswith('-A -f 42 -s rr -p 300\n')
+    assert rules.read_text() == live_restore_file(fake)
+
+
+@needs_root
+def test_ipvs_save_of_an_empty_table_is_an_empty_file(tmp_path, capsys, monkeypatch):
+    rules = tmp_path / 'ipvsadm.rules'
+    rules.write_text('-A -t 10.0.0.10:80 -s wlc\n')
+    result = run_module(ipvs, {'services': [], 'save': str(rules)}, FakeIpvsadm(), capsys,
+                        monkeypatch)
+    assert result['saved'] is True and rules.read_text() == ''
+
+
+def test_ipvs_save_into_a_missing_directory_fails_clearly(tmp_path, capsys, monkeypatch):
+    rules = tmp_path / 'missing' / 'ipvsadm.rules'
+    fake = FakeIpvsadm()
+    live = [dict(svc) for svc in ipvs_services(fake)]
+    result = run_module(ipvs, {'services': live, 'save': str(rules)}, fake, capsys, monkeypatch)
+    assert result['failed'] and result['msg'].startswith('save: cannot write %s' % rules)

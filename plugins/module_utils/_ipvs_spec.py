@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lvs.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Declarations (the ``services`` option of lvs.cluster.ipvs) checked into a Table.
+
+Pure.  Every rule ipvsadm or the kernel would enforce (or silently work
+around) is checked here first, so a declaration that passes can converge;
+each message names the field (``services[3].realservers[0].port``).
+
+For non-fwmark services ipvsadm forces a DR/TUN real server's port to the
+service port, so a different declared port could never converge.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import re
+
+from ansible_collections.lvs.cluster.plugins.module_utils._inet import (
+    DEFAULT_SCHEDULER, DEFAULT_WEIGHT, INET, INET6, IPVS_MAX_WEIGHT, MAX_FWMARK, MAX_PORT, hostport,
+)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import (
+    FAMILIES, FORWARD_OPTS, MAX_THRESHOLD, MAX_TIMEOUT, PROTOCOL_OPTS, TUN_CSUMS, TUN_TYPES,
+    IpvsError, RealServer, Service, Table,
+)
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_values import (
+    blank, canon_address, canon_netmask, canon_sched_flags, check_int, split_hostport,
+)
+
+
+def service_from_spec(spec, where='services[0]'):
+    """Build a Service from a module/model dict; None means "not set"."""
+    if not isinstance(spec, dict):
+        raise IpvsError('%s: expected a dict, got %r' % (where, spec))
+    fwmark = spec.get('fwmark')
+    address = spec.get('address')
+    if not blank(fwmark):
+        fwmark = check_int(fwmark, where + '.fwmark', 1, MAX_FWMARK)
+        if not blank(address) or not blank(spec.get('port')):
+            raise IpvsError('%s: fwmark is mutually exclusive with address/port' % where)
+        protocol = port = address = None
+        family = spec.get('family')
+        if blank(family):
+            # A fwmark service has no address to take the family from; its
+            # real servers are the only hint (all IPv6 => an IPv6 service).
+            rs_fams = [canon_address(str(rs.get('address')), where)[1]
+                       for rs in spec.get('realservers') or ()
+                       if isinstance(rs, dict) and not blank(rs.get('address'))]
+            family = INET6 if rs_fams and all(f == INET6 for f in rs_fams) else INET
+        elif family not in FAMILIES:
+            raise IpvsError('%s.family: must be one of %s' % (where, ', '.join(FAMILIES)))
+    else:
+        if blank(address):
+            raise IpvsError('%s: either address (with port) or fwmark is required' % where)
+        host, inline_port = split_hostport(str(address), where + '.address')
+        address, family = canon_address(host, where + '.address')
+        if spec.get('family') not in (None, '', family):
+            raise IpvsError('%s.family: %s does not match address %s'
+                            % (where, spec.get('family'), address))
+        port = spec.get('port')
+        port = inline_port if blank(port) else check_int(port, where + '.port', 0, MAX_PORT)
+        if port is None:
+            raise IpvsError('%s.port: required for an address service' % where)
+        protocol = spec.get('protocol') or 'tcp'
+        if protocol not in PROTOCOL_OPTS:
+            raise IpvsError('%s.protocol: must be one of tcp, udp, sctp' % where)
+    scheduler = spec.get('scheduler') or DEFAULT_SCHEDULER
+    if not re.match(r'^[a-z0-9_]{1,15}$', str(scheduler)):
+        raise IpvsError('%s.scheduler: %r is not a scheduler name' % (where, scheduler))
+    persistence = spec.get('persistence_timeout')
+    persistence = None if blank(persistence) else \
+        check_int(persistence, where + '.persistence_timeout', 0, MAX_TIMEOUT) or None
+    netmask = canon_netmask(spec.get('persistence_netmask'), family,
+                            where + '.persistence_netmask')
+    if netmask and not persistence:
+        raise IpvsError('%s.persistence_netmask: only meaningful with '
+                        'persistence_timeout' % where)
+    if port == 0 and fwmark is None and not persistence:
+        raise IpvsError('%s: port 0 (any port) requires persistence_timeout, as in '
+                        'ipvsadm' % where)
+    pe = spec.get('persistence_engine') or None
+    one_packet = bool(spec.get('one_packet'))
+    if one_packet and protocol not in (None, 'udp'):
+        raise IpvsError('%s.one_packet: only for UDP or fwmark services' % where)
+    flags = canon_sched_flags(spec.get('scheduler_flags'), scheduler,
+                              where + '.scheduler_flags')
+    svc = Service(protocol, address, port, fwmark, family, scheduler, persistence,
+                  netmask, pe, one_packet, flags)
+    for index, rs_spec in enumerate(spec.get('realservers') or ()):
+        rs = realserver_from_spec(rs_spec, svc, '%s.realservers[%d]' % (where, index))
+        if rs.key in svc.realservers:
+            raise IpvsError('%s.realservers[%d]: %s is declared twice'
+                            % (where, index, hostport(rs.address, rs.port)))
+        svc.realservers[rs.key] = rs
+    return svc
+
+
+def realserver_from_spec(spec, svc, where):
+    if not isinstance(spec, dict):
+        raise IpvsError('%s: expected a dict, got %r' % (where, spec))
+    if blank(spec.get('address')):
+        raise IpvsError('%s.address: required' % where)
+    host, inline_port = split_hostport(str(spec['address']), where + '.address')
+    address, family = canon_address(host, where + '.address')
+    forward = spec.get('forward') or 'dr'
+    if forward not in FORWARD_OPTS:
+        raise IpvsError('%s.forward: must be one of dr, tun, nat' % where)
+    port = spec.get('port')
+    port = inline_port if blank(port) else check_int(port, where + '.port', 0, MAX_PORT)
+    if port is None:
+        port = svc.port if svc.fwmark is None else 0
+    if svc.fwmark is None and forward != 'nat' and port != svc.port:
+        raise IpvsError('%s.port: %s real servers must use the service port %d '
+                        '(ipvsadm silently forces it)' % (where, forward, svc.port))
+    if family != svc.family and forward != 'tun':
+        raise IpvsError('%s: a real server of another address family than its '
+                        'service needs forward=tun' % where)
+    weight = spec.get('weight')
+    weight = DEFAULT_WEIGHT if blank(weight) else \
+        check_int(weight, where + '.weight', 0, IPVS_MAX_WEIGHT)
+    upper = spec.get('upper_threshold')
+    lower = spec.get('lower_threshold')
+    upper = 0 if blank(upper) else check_int(upper, where + '.upper_threshold', 0, MAX_THRESHOLD)
+    lower = 0 if blank(lower) else check_int(lower, where + '.lower_threshold', 0, MAX_THRESHOLD)
+    tun_type = spec.get('tun_type') or None
+    tun_port = spec.get('tun_port')
+    tun_csum = spec.get('tun_csum') or None
+    if forward != 'tun' and (tun_type or not blank(tun_port) or tun_csum):
+        raise IpvsError('%s: tun_* options need forward=tun' % where)
+    if tun_type is not None and tun_type not in TUN_TYPES:
+        raise IpvsError('%s.tun_type: must be one of %s' % (where, ', '.join(TUN_TYPES)))
+    if tun_csum is not None and tun_csum not in TUN_CSUMS:
+        raise IpvsError('%s.tun_csum: must be one of %s' % (where, ', '.join(TUN_CSUMS)))
+    if (tun_type or 'ipip') == 'ipip' and tun_csum:
+        raise IpvsError('%s.tun_csum: not valid for ipip tunnels' % where)
+    if tun_type == 'gre' and tun_csum == 'remcsum':
+        raise IpvsError('%s.tun_csum: remcsum is only valid for gue tunnels' % where)
+    if tun_type == 'gue':
+        if blank(tun_port):
+            raise IpvsError('%s.tun_port: required for gue tunnels' % where)
+        tun_port = check_int(tun_port, where + '.tun_port', 1, MAX_PORT)
+    elif not blank(tun_port):
+        raise IpvsError('%s.tun_port: only valid for gue tunnels' % where)
+    else:
+        tun_port = None
+    return RealServer(address, port, weight, forward, upper, lower, tun_type,
+                      tun_port, tun_csum)
+
+
+def table_from_spec(services):
+    table = Table()
+    for index, spec in enumerate(services or ()):
+        svc = service_from_spec(spec, 'services[%d]' % index)
+        if svc.key in table.services:
+            raise IpvsError('services[%d]: service %s is declared twice' % (index, svc.spec))
+        table.services[svc.key] = svc
+    return table
