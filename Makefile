@@ -35,7 +35,7 @@ ALL_SCENARIOS := lab_smoke dr tun nat ipv6 mixed
 DEMO_INSTANCE ?= demo
 DEMO_INVENTORY := molecule/mixed/inventory
 DEMO_REPORT := $(CURDIR)/.tmp/demo-report.txt
-# Lab SSH settings for playbook runs outside Molecule (as in molecule/*/molecule.yml): without
+# Lab SSH settings for playbook runs outside Molecule (as in .config/molecule/config.yml, the Molecule base config): without
 # pipelining and a persistent master every task costs extra round trips into a guest.
 LAB_ANSIBLE_ENV := ANSIBLE_PIPELINING=True ANSIBLE_FORKS=10 ANSIBLE_HOST_KEY_CHECKING=False \
   ANSIBLE_SSH_ARGS='-o ControlMaster=auto -o ControlPersist=300s -o ServerAliveInterval=5 -o ServerAliveCountMax=3'

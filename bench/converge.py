@@ -37,7 +37,7 @@ LABCTL = [sys.executable, str(ROOT / "lab" / "labctl.py")]
 INVENTORY = ROOT / "molecule" / "mixed" / "inventory"
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)")
 
-# What molecule/*/molecule.yml sets for the lab: without pipelining and a persistent SSH
+# What .config/molecule/config.yml (the Molecule base config) sets for the lab: without pipelining and a persistent SSH
 # master every task costs several extra SSH round trips into a guest.
 ENV = {
     "ANSIBLE_PIPELINING": "True",

@@ -100,3 +100,50 @@ def wanted_files(owner, header, record, previous, paths, unit):
     if record.get('modules') or previous.get('modules'):
         files[paths['modules_file']] = modules_file(header, record)
     return files
+
+
+# The director's boot-time IPVS restore (the table itself is saved by lvs.cluster.ipvs).
+IPVS_RULES = '/etc/lvs-cluster/ipvs.rules'
+IPVS_UNIT = 'lvs-cluster-ipvs.service'
+IPVS_UNIT_FILE = '/etc/systemd/system/' + IPVS_UNIT
+IPVSADM_BIN = '/usr/sbin/ipvsadm'
+# Debian's own ipvsadm init script restores /etc/ipvsadm.rules at boot unless AUTO is false.
+DEBIAN_IPVSADM_DEFAULT = '/etc/default/ipvsadm'
+
+
+def ipvs_unit_file(header, timeouts):
+    """The unit that restores the saved IPVS table at boot, before networking and keepalived."""
+    out = [header.rstrip('\n'), '[Unit]',
+           'Description=lvs.cluster director: restore the IPVS table',
+           'Documentation=file:' + IPVS_RULES,
+           '# The table must exist before the VIPs receive traffic: right after the ip_vs modules are',
+           '# loaded, before any network configuration and before keepalived takes over.',
+           'DefaultDependencies=no',
+           'After=systemd-modules-load.service local-fs.target',
+           'Before=network-pre.target keepalived.service shutdown.target',
+           'Wants=network-pre.target',
+           'Conflicts=shutdown.target',
+           'ConditionPathExists=' + IPVS_RULES,
+           '', '[Service]', 'Type=oneshot', 'RemainAfterExit=yes',
+           'ExecStart=%s -R' % IPVSADM_BIN,
+           'StandardInput=file:' + IPVS_RULES]
+    if timeouts:
+        out += ['# 0 leaves a timeout unchanged.',
+                'ExecStart=%s --set %s %s %s' % (IPVSADM_BIN, timeouts.get('tcp') or 0, timeouts.get('tcpfin') or 0,
+                                                 timeouts.get('udp') or 0)]
+    out += ['', '[Install]', 'WantedBy=multi-user.target']
+    return _lines(*out)
+
+
+def debian_default_auto_off(text):
+    """/etc/default/ipvsadm with ``AUTO="false"`` (the last AUTO= line replaced, or one appended),
+    so only the director's own unit restores the table at boot."""
+    lines = text.splitlines(True)
+    hits = [i for i, line in enumerate(lines) if line.startswith('AUTO=')]
+    if hits:
+        lines[hits[-1]] = 'AUTO="false"\n'
+    else:
+        if lines and not lines[-1].endswith('\n'):
+            lines[-1] += '\n'
+        lines.append('AUTO="false"\n')
+    return ''.join(lines)

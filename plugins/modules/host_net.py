@@ -27,6 +27,10 @@ description:
   - Persists the result in C(/etc/lvs-cluster/OWNER.ip) (an C(ip -batch) file whose state line is the
     record), C(/etc/sysctl.d/60-lvs-cluster-OWNER.conf), C(/etc/modules-load.d/lvs-cluster-OWNER.conf) and
     the boot-time unit C(lvs-cluster-OWNER.service), which it enables.
+  - For the director also the unit C(lvs-cluster-ipvs.service) that restores the IPVS table saved in
+    C(/etc/lvs-cluster/ipvs.rules) (by M(lvs.cluster.ipvs) O(lvs.cluster.ipvs#module:save)) at boot,
+    before networking and keepalived, and C(AUTO="false") in Debian's C(/etc/default/ipvsadm) when it
+    exists, so only one restorer runs at boot.
   - Removes only what the owner recorded earlier and no longer declares, and restores a removed sysctl to
     the value it had before the owner first changed it.
 version_added: 0.2.0
@@ -122,6 +126,21 @@ options:
     description: director - C(net.ipv4.vs.expire_quiescent_template).
     type: int
     default: 1
+  ipvs_timeouts:
+    description:
+      - director - IPVS timeouts (seconds; 0 or absent leaves one unchanged) the boot-time IPVS restore
+        unit sets after restoring the table.
+    type: dict
+    suboptions:
+      tcp:
+        description: Established TCP connections.
+        type: int
+      tcpfin:
+        description: TCP connections after a FIN.
+        type: int
+      udp:
+        description: UDP.
+        type: int
   header:
     description: Comment block at the top of every file, such as C(ansible_managed) as a comment.
     type: str
@@ -196,7 +215,15 @@ from ansible_collections.lvs.cluster.plugins.module_utils._host_desired import (
     paths,
     unit_settings,
 )
-from ansible_collections.lvs.cluster.plugins.module_utils._host_files import wanted_files
+from ansible_collections.lvs.cluster.plugins.module_utils._host_files import (
+    DEBIAN_IPVSADM_DEFAULT,
+    IPVS_RULES,
+    IPVS_UNIT,
+    IPVS_UNIT_FILE,
+    debian_default_auto_off,
+    ipvs_unit_file,
+    wanted_files,
+)
 from ansible_collections.lvs.cluster.plugins.module_utils._host_preflight import findings, probes
 from ansible_collections.lvs.cluster.plugins.module_utils._net_delta import compute, parse_state, route_families
 
@@ -265,6 +292,8 @@ class Host(object):
     def write(self, path, content, mode=0o644):
         if self.module.check_mode:
             return
+        if mode is None:  # keep the mode of the file it replaces
+            mode = os.stat(path).st_mode & 0o7777
         directory = os.path.dirname(path)
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o755)
@@ -370,30 +399,45 @@ def run(module):
 
     # Files and the boot unit.
     diffs, files = [], []
+    units = [(where['unit'], where['unit_file'])]
+    if owner == 'director':
+        units.append((IPVS_UNIT, IPVS_UNIT_FILE))
     if present:
         if not os.path.isdir(RECORD_DIR):
             host.commands.append('mkdir -m 0755 ' + RECORD_DIR)
-        for path, content in sorted(wanted_files(owner, p['header'], record, previous, where,
-                                                 unit_settings(owner, settings)).items()):
+        wanted = wanted_files(owner, p['header'], record, previous, where, unit_settings(owner, settings))
+        modes = {}
+        if owner == 'director':
+            wanted[IPVS_UNIT_FILE] = ipvs_unit_file(p['header'], p['ipvs_timeouts'] or {})
+            debian_default = host.file_text(DEBIAN_IPVSADM_DEFAULT)
+            if debian_default is not None:
+                wanted[DEBIAN_IPVSADM_DEFAULT] = debian_default_auto_off(debian_default)
+                modes[DEBIAN_IPVSADM_DEFAULT] = None
+        for path, content in sorted(wanted.items()):
             before = host.file_text(path)
             if before != content:
                 files.append(path)
                 diffs.append({'before_header': path, 'after_header': path, 'before': before or '', 'after': content})
-                host.write(path, content)
-        if where['unit_file'] in files:
+                host.write(path, content, modes.get(path, 0o644))
+        if any(unit_file in files for dummy, unit_file in units):
             _systemctl(host, 'daemon-reload', None)
-        if where['unit_file'] in files or not previous:
-            _systemctl(host, 'enable', where['unit'])
+        for unit, unit_file in units:
+            if unit_file in files or not previous:
+                _systemctl(host, 'enable', unit)
     else:
-        if os.path.exists(where['unit_file']):
-            _systemctl(host, 'disable', where['unit'], missing_ok=True)
-        for path in (where['unit_file'], where['ip_file'], where['sysctl_file'], where['modules_file']):
+        for unit, unit_file in units:
+            if os.path.exists(unit_file):
+                _systemctl(host, 'disable', unit, missing_ok=True)
+        removed = [where['unit_file'], where['ip_file'], where['sysctl_file'], where['modules_file']]
+        if owner == 'director':
+            removed += [IPVS_UNIT_FILE, IPVS_RULES]
+        for path in removed:
             before = host.file_text(path)
             if before is not None:
                 files.append(path)
                 diffs.append({'before_header': path, 'after_header': path, 'before': before, 'after': ''})
                 host.remove(path)
-        if where['unit_file'] in files:
+        if any(unit_file in files for dummy, unit_file in units):
             _systemctl(host, 'daemon-reload', None)
 
     changed = bool(host.commands or files)
@@ -414,6 +458,8 @@ def main():
             prune=dict(type='bool', default=True),
             view=dict(type='dict'),
             header=dict(type='str', default='#\n# Ansible managed\n#\n'),
+            ipvs_timeouts=dict(type='dict', options=dict(tcp=dict(type='int'), tcpfin=dict(type='int'),
+                                                         udp=dict(type='int'))),
             **SETTINGS
         ),
         supports_check_mode=True,

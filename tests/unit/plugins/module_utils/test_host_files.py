@@ -18,7 +18,7 @@ import pytest
 
 from ansible_collections.lvs.cluster.plugins.module_utils._host_desired import paths, unit_settings
 from ansible_collections.lvs.cluster.plugins.module_utils._host_files import (
-    ip_file, modules_file, sysctl_file, unit_file, wanted_files,
+    debian_default_auto_off, ip_file, ipvs_unit_file, modules_file, sysctl_file, unit_file, wanted_files,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._net_delta import parse_state
 
@@ -121,9 +121,10 @@ def test_wanted_files_hold_the_same_texts(owner):
     assert files == expected
 
 
-def test_fixtures_are_the_expected_twelve_files():
+def test_fixtures_are_the_expected_fifteen_files():
     assert sorted(os.listdir(FIXTURES)) == sorted(
-        '%s.%s' % (owner, kind) for owner in OWNERS for kind in ('ip', 'sysctl.conf', 'modules-load.conf', 'service'))
+        ['%s.%s' % (owner, kind) for owner in OWNERS for kind in ('ip', 'sysctl.conf', 'modules-load.conf', 'service')]
+        + ['ipvs-timeouts-%s.service' % name for name in ('none', 'all', 'tcp')])
 
 
 # --------------------------------------------------------------------------------------
@@ -216,3 +217,23 @@ def test_header_is_written_as_given():
     unit = unit_file('dr_realserver', '# managed by X\n', record_of('dr_realserver'), paths('dr_realserver'),
                      unit_of('dr_realserver'))
     assert unit.startswith('# managed by X\n[Unit]\n')
+
+
+@pytest.mark.parametrize('name, timeouts', [
+    ('none', {}), ('all', {'tcp': 900, 'tcpfin': 120, 'udp': 300}), ('tcp', {'tcp': 900})])
+def test_ipvs_restore_unit_is_byte_identical_to_the_0_1_template(name, timeouts):
+    """roles/director/templates/ipvs.service.j2 of 0.1, rendered by Ansible with these timeouts."""
+    path = os.path.join(FIXTURES, 'ipvs-timeouts-%s.service' % name)
+    with open(path) as handle:
+        assert ipvs_unit_file(HEADER, timeouts) == handle.read()
+
+
+@pytest.mark.parametrize('before, after', [
+    ('# Debian\nAUTO="true"\nDAEMON="none"\n', '# Debian\nAUTO="false"\nDAEMON="none"\n'),
+    ('AUTO=true\nAUTO="true"\n', 'AUTO=true\nAUTO="false"\n'),      # the last one, as lineinfile did
+    ('DAEMON="none"', 'DAEMON="none"\nAUTO="false"\n'),              # appended, newline added
+    ('', 'AUTO="false"\n'),
+    ('AUTO="false"\n', 'AUTO="false"\n'),
+])
+def test_debians_ipvsadm_default_gets_auto_false(before, after):
+    assert debian_default_auto_off(before) == after

@@ -144,6 +144,9 @@ def files(tmp_path, monkeypatch):
         return dict((key, str(tmp_path) + value if value.startswith('/') else value) for key, value in real.items())
     monkeypatch.setattr(host_net, 'paths', paths)
     monkeypatch.setattr(host_net, 'RECORD_DIR', str(tmp_path) + _host_desired.RECORD_DIR)
+    # The director's IPVS restore unit, its rules file and Debian's default file.
+    for name in ('IPVS_UNIT_FILE', 'IPVS_RULES', 'DEBIAN_IPVSADM_DEFAULT'):
+        monkeypatch.setattr(host_net, name, str(tmp_path) + getattr(host_net, name))
     monkeypatch.delenv('SSH_CLIENT', raising=False)
     return paths
 
@@ -503,6 +506,11 @@ def test_director_record_carries_the_ipvs_scope_and_previous_is_returned(files, 
     assert parse_state(read(where['ip_file'])) == first['record']
     assert 'After=network.target systemd-networkd.service NetworkManager.service lvs-cluster-ipvs.service\n' \
         in read(where['unit_file'])
+    # The boot-time IPVS restore unit, enabled with the owner's own unit after one daemon-reload.
+    assert 'ExecStart=/usr/sbin/ipvsadm -R\n' in read(host_net.IPVS_UNIT_FILE)
+    assert [c for c in first['commands'] if c.startswith('systemctl')] == [
+        'systemctl daemon-reload', 'systemctl enable lvs-cluster-director.service',
+        'systemctl enable lvs-cluster-ipvs.service']
 
     again = run_module(args, FakeHost(sim), capsys, monkeypatch)
     assert again['changed'] is False and again['previous'] == first['record']
@@ -516,6 +524,25 @@ def test_director_record_carries_the_ipvs_scope_and_previous_is_returned(files, 
         'sysctl -w net.ipv4.ip_forward=0']
     assert sim.sysctl['net.ipv4.ip_forward'] == '0'
     assert existing(where) == []
+    assert not os.path.exists(host_net.IPVS_UNIT_FILE)
+    assert 'systemctl disable lvs-cluster-ipvs.service' in gone['commands']
+
+
+def test_director_ipvs_timeouts_and_debians_own_restorer(files, capsys, monkeypatch):
+    os.makedirs(os.path.dirname(host_net.DEBIAN_IPVSADM_DEFAULT))
+    with open(host_net.DEBIAN_IPVSADM_DEFAULT, 'w') as handle:
+        handle.write('# Debian\nAUTO="true"\nDAEMON="none"\n')
+    os.chmod(host_net.DEBIAN_IPVSADM_DEFAULT, 0o640)
+    args = {'owner': 'director', 'view': lab_view('director1'), 'ipvs_timeouts': {'tcp': 900}}
+    sim = director_host()
+    first = run_module(args, FakeHost(sim), capsys, monkeypatch)
+    assert 'ExecStart=/usr/sbin/ipvsadm --set 900 0 0\n' in read(host_net.IPVS_UNIT_FILE)
+    # Only the director's unit restores the table at boot; the file keeps its mode.
+    assert read(host_net.DEBIAN_IPVSADM_DEFAULT) == '# Debian\nAUTO="false"\nDAEMON="none"\n'
+    assert oct(os.stat(host_net.DEBIAN_IPVSADM_DEFAULT).st_mode & 0o777) == '0o640'
+    assert host_net.DEBIAN_IPVSADM_DEFAULT in first['files']
+    again = run_module(args, FakeHost(sim), capsys, monkeypatch)
+    assert again['changed'] is False, again
 
 
 def test_director_dr_real_servers_not_on_link_fail_the_preflight(files, capsys, monkeypatch):
