@@ -408,7 +408,9 @@ def run(module):
         wanted = wanted_files(owner, p['header'], record, previous, where, unit_settings(owner, settings))
         modes = {}
         if owner == 'director':
-            wanted[IPVS_UNIT_FILE] = ipvs_unit_file(p['header'], p['ipvs_timeouts'] or {})
+            # The argument spec fills unset suboptions with None: only the ones given count.
+            timeouts = dict((k, v) for k, v in (p['ipvs_timeouts'] or {}).items() if v is not None)
+            wanted[IPVS_UNIT_FILE] = ipvs_unit_file(p['header'], timeouts)
             debian_default = host.file_text(DEBIAN_IPVSADM_DEFAULT)
             if debian_default is not None:
                 wanted[DEBIAN_IPVSADM_DEFAULT] = debian_default_auto_off(debian_default)

@@ -545,6 +545,13 @@ def test_director_ipvs_timeouts_and_debians_own_restorer(files, capsys, monkeypa
     assert again['changed'] is False, again
 
 
+def test_director_empty_ipvs_timeouts_write_no_set_line(files, capsys, monkeypatch):
+    """{} as the role passes it: the argument spec fills tcp/tcpfin/udp with None, which is no timeout."""
+    run_module({'owner': 'director', 'view': lab_view('director1'), 'ipvs_timeouts': {}}, FakeHost(director_host()),
+               capsys, monkeypatch)
+    assert '--set' not in read(host_net.IPVS_UNIT_FILE)
+
+
 def test_director_dr_real_servers_not_on_link_fail_the_preflight(files, capsys, monkeypatch):
     """The inventory says 10.0.0.1/24, the live prefix is a /29: the kernel reaches dr1 and dr2 via a gateway."""
     sim = director_host('10.0.0.1/29')
