@@ -301,7 +301,8 @@ class Host(object):
         with os.fdopen(fd, 'w') as handle:
             handle.write(content)
         self.module.atomic_move(tmp, path)
-        # atomic_move keeps the mode of a file it replaces; the files are always 0644 (as in 0.1).
+        # atomic_move keeps the mode of a file it replaces: set the wanted one (0644 as in 0.1,
+        # or the replaced file's own).
         os.chmod(path, mode)
 
     def remove(self, path):
@@ -472,6 +473,9 @@ def main():
         result = run(module)
     except HostNetError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
+    except (IOError, OSError) as exc:
+        # A file the module reads or writes (the record, the unit, sysctl.d ...).
+        module.fail_json(msg='host_net: %s' % exc)
     module.exit_json(**result)
 
 

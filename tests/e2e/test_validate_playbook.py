@@ -101,3 +101,24 @@ def test_site_stops_at_validation_and_touches_no_host():
     assert rc != 0
     assert "Action failed: " + "\n".join(BROKEN) + "\n" in out, out
     assert "UNREACHABLE" not in out and "PLAY [Real servers - add" not in out, out
+
+
+DRAIN = os.path.join(ROOT, "playbooks", "drain.yml")
+
+
+def test_drain_refuses_a_host_the_model_does_not_know():
+    # The request check runs on the controller (assert): unreachable directors do not matter.
+    rc, out = play("dr", "-e", "lvs_drain_host=nohost", playbook=DRAIN)
+    assert rc != 0
+    assert "set -e lvs_drain_host=<inventory host of a real server>" in out, out
+    assert "Set the real server's weight to 0" not in out, out
+
+
+def test_drain_takes_the_real_server_and_the_table_from_the_model():
+    rc, out = play("dr", "-e", "lvs_drain_host=rs1", playbook=DRAIN)
+    # The model's checks pass on the controller; the first IPVS change needs the (unreachable) director.
+    check = out.split("TASK [Check the request]", 1)[1].split("TASK [", 1)[0]
+    assert "ok: [lb1]" in check and "ok: [lb2]" in check, out
+    table = out.split("TASK [Take this director's table", 1)[1].split("TASK [", 1)[0]
+    assert "ok: [lb1]" in table, out
+    assert rc != 0 and "UNREACHABLE" in out, out
