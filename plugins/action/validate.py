@@ -159,6 +159,12 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
 
+        # Not "host": the loops below use that name for inventory hosts.
+        only_host, only_hosts = args["host"], args["hosts"]
+        if only_host is not None and only_hosts is not None:
+            result.update(failed=True, msg="host and hosts are mutually exclusive")
+            return result
+
         groups = _plain(task_vars.get("groups") or {})
         inventory = set(groups.get("all", ())) | set(groups.get("ungrouped", ()))
         reader = _HostVarReader(self._templar, task_vars.get("hostvars") or {})
@@ -182,24 +188,20 @@ class ActionModule(ActionBase):
         hostvars = dict((host, reader.host_vars(host)) for host in wanted if host in inventory)
 
         outcome = validate(services, hostvars, groups, args["allow_director_as_realserver"])
-        host, hosts = args["host"], args["hosts"]
-        if host is not None and hosts is not None:
-            result.update(failed=True, msg="host and hosts are mutually exclusive")
-            return result
-        if host is not None:
+        if only_host is not None:
             # A mismatching lvs_services breaks every host, so those findings stay.
-            findings.extend(outcome.for_host(host))
-            result["host_view"] = host_view(outcome.model, host)
+            findings.extend(outcome.for_host(only_host))
+            result["host_view"] = host_view(outcome.model, only_host)
         else:
             views = cluster_view(outcome.model)
-            if hosts is None:
+            if only_hosts is None:
                 findings.extend(outcome.findings)
             else:
                 # A role's own play: the model once, for the play's hosts. A host the model
                 # does not know gets no view, and the role says so.
-                views = dict((name, views[name]) for name in hosts if name in views)
+                views = dict((name, views[name]) for name in only_hosts if name in views)
                 seen = set()
-                for name in hosts:
+                for name in only_hosts:
                     for finding in outcome.for_host(name):
                         if finding not in seen:
                             seen.add(finding)

@@ -175,3 +175,41 @@ def test_helpers():
     assert _referenced_hosts([{"directors": ["d1", 3], "realservers": [{"host": "r1"}, "r2", {"host": None}]},
                               None]) == {"d1", "r1"}
     assert _referenced_hosts("x") == set()
+
+
+def test_hosts_mode_is_the_model_for_a_roles_own_play():
+    """hosts: the play's hosts, once (run_once); each host's findings and view, nothing else."""
+    path = os.path.join(INVENTORIES, "broken", "hosts.yml")
+    result = run_action(path, hosts=["tun1", "dr1", "ghost"], fail_on_error=False)
+    assert not result.get("failed"), result
+    # Views only for the hosts asked about that the model knows ("ghost" is in no group).
+    assert sorted(result["host_views"]) == ["dr1", "tun1"]
+    assert result["host_views"]["tun1"]["tun_realserver"]["vips"] == ["10.0.1.22/32"]
+    # The same findings, per host, as the per-host call (host: tun1) reports.
+    alone = run_action(path, host="tun1", fail_on_error=False)
+    assert result["host_findings"]["tun1"]["errors"] == [f["message"] for f in alone["findings"]]
+    assert set(f["message"] for f in result["findings"]) >= set(result["host_findings"]["tun1"]["errors"])
+    # With fail_on_error (the default) the findings of the hosts asked about fail the task.
+    assert run_action(path, hosts=["tun1"])["failed"] is True
+
+
+def test_whole_inventory_returns_services_and_sparse_host_findings():
+    result = run_action(os.path.join(INVENTORIES, "warning", "hosts.yml"))
+    assert not result.get("failed") and result["warning_count"] == 1
+    # Every host the finding concerns, and only those, with the warning under "warnings".
+    assert result["host_findings"] and all(f["errors"] == [] and len(f["warnings"]) == 1
+                                           for f in result["host_findings"].values())
+    assert set(result["host_findings"]) <= set(result["host_views"])
+    service = result["services"][0]
+    assert set(service) >= {"name", "mode", "protocol", "vip", "port", "scheduler", "realservers", "directors"}
+    assert all(rs["address"] for rs in service["realservers"])
+    clean = run_action(os.path.join(INVENTORIES, "mixed", "hosts.yml"))
+    assert clean["host_findings"] == {}
+    nat = [s for s in clean["services"] if s["mode"] == "nat"][0]
+    # A remapped port is kept per real server; the service's own port stays the VIP's.
+    assert nat["port"] == 8080 and {rs["port"] for rs in nat["realservers"]} == {80}
+
+
+def test_host_and_hosts_are_mutually_exclusive():
+    result = run_action(os.path.join(INVENTORIES, "mixed", "hosts.yml"), host="dr1", hosts=["dr1"])
+    assert result["failed"] and "mutually exclusive" in result["msg"]
