@@ -26,6 +26,7 @@ Why each owner wants what it wants
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+from ansible_collections.lvs.cluster.plugins.module_utils._inet import is_ipv6
 from ansible_collections.lvs.cluster.plugins.module_utils._net_delta import interface_of
 
 OWNERS = ('director', 'dr_realserver', 'tun_realserver', 'nat_realserver')
@@ -45,11 +46,6 @@ def paths(owner):
         'sysctl_file': '/etc/sysctl.d/60-lvs-cluster-%s.conf' % slug,
         'modules_file': '/etc/modules-load.d/lvs-cluster-%s.conf' % slug,
     }
-
-
-def is_v6(address):
-    """Family test on a text address or prefix (IPv6 text always holds a colon, IPv4 never)."""
-    return ':' in str(address)
 
 
 def empty_view(owner):
@@ -104,11 +100,11 @@ def desired(owner, view, settings, address, ip_addr, present=True):
         if settings.get('manage_vips', True):
             for vip in view.get('vips') or []:
                 want['addresses'].append({'dev': view['vip_interface'], 'address': vip,
-                                          'flags': 'nodad preferred_lft 0' if is_v6(vip) else ''})
+                                          'flags': 'nodad preferred_lft 0' if is_ipv6(vip) else ''})
         dip = view.get('internal_address')
         if dip:
             want['addresses'].append({'dev': view['internal_interface'], 'address': dip,
-                                      'flags': 'nodad' if is_v6(dip) else ''})
+                                      'flags': 'nodad' if is_ipv6(dip) else ''})
         want['sysctl'] = {
             'net.ipv4.vs.conn_reuse_mode': str(settings.get('conn_reuse_mode', 1)),
             'net.ipv4.vs.expire_nodest_conn': str(settings.get('expire_nodest_conn', 1)),
@@ -124,13 +120,13 @@ def desired(owner, view, settings, address, ip_addr, present=True):
         if vips and device != 'lo':
             want['links'].append({'name': device, 'kind': 'dummy', 'mtu': None})
             want['modules'].append('dummy')
-        want['addresses'] = [{'dev': device, 'address': v, 'flags': 'nodad' if is_v6(v) else ''} for v in vips]
-        if any(not is_v6(v) for v in vips):
+        want['addresses'] = [{'dev': device, 'address': v, 'flags': 'nodad' if is_ipv6(v) else ''} for v in vips]
+        if any(not is_ipv6(v) for v in vips):
             want['sysctl'] = _arp_sysctls(data_interface(settings, address, ip_addr),
                                           settings.get('arp_ignore', 1), settings.get('arp_announce', 2))
     elif owner == 'tun_realserver':
-        v4 = [v for v in view.get('vips') or [] if not is_v6(v)]
-        v6 = [v for v in view.get('vips') or [] if is_v6(v)]
+        v4 = [v for v in view.get('vips') or [] if not is_ipv6(v)]
+        v6 = [v for v in view.get('vips') or [] if is_ipv6(v)]
         if v4:
             want['links'].append({'name': 'tunl0', 'kind': 'fallback', 'mtu': int(settings.get('tunl0_mtu', 1480))})
             want['modules'].append('ipip')
@@ -157,7 +153,7 @@ def nat_routes(view, settings, address, ip_addr):
     if not gateway or not view.get('services'):
         return []
     dev = data_interface(settings, address, ip_addr)
-    networks = settings.get('client_networks') or ['::/0' if is_v6(gateway) else '0.0.0.0/0']
+    networks = settings.get('client_networks') or ['::/0' if is_ipv6(gateway) else '0.0.0.0/0']
     metric = int(settings.get('route_metric', 10))
     return [{'dst': dst, 'via': gateway, 'dev': dev, 'metric': metric} for dst in networks]
 

@@ -16,8 +16,8 @@ __metaclass__ = type
 from ansible_collections.lvs.cluster.plugins.module_utils._host_desired import (
     data_interface,
     director_modules,
-    is_v6,
 )
+from ansible_collections.lvs.cluster.plugins.module_utils._inet import is_ipv6
 from ansible_collections.lvs.cluster.plugins.module_utils._net_delta import interface_of
 from ansible_collections.lvs.cluster.plugins.module_utils._route_precedence import conflicts
 
@@ -37,8 +37,8 @@ def probes(owner, view, settings, ip_addr):
             modules = ['dummy']
     elif owner == 'tun_realserver':
         vips = view.get('vips') or []
-        modules = ((['ipip'] if any(not is_v6(v) for v in vips) else [])
-                   + (['ip6_tunnel'] if any(is_v6(v) for v in vips) else []))
+        modules = ((['ipip'] if any(not is_ipv6(v) for v in vips) else [])
+                   + (['ip6_tunnel'] if any(is_ipv6(v) for v in vips) else []))
     elif owner == 'nat_realserver':
         if view.get('gateway'):
             route_get = [view['gateway']]

@@ -15,8 +15,9 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.lvs.cluster.plugins.module_utils._host_desired import (
-    OWNERS, UNIT, data_interface, desired, empty_view, ipvs_scope, is_v6, nat_routes, paths, unit_settings,
+    OWNERS, UNIT, data_interface, desired, empty_view, ipvs_scope, nat_routes, paths, unit_settings,
 )
+from ansible_collections.lvs.cluster.plugins.module_utils._inet import is_ipv6
 from ansible_collections.lvs.cluster.plugins.module_utils._lvs_hostview import host_view
 from ansible_collections.lvs.cluster.plugins.module_utils._lvs_rules import validate
 from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.lvs_lab import Lab
@@ -309,8 +310,9 @@ def test_unknown_owner_is_refused():
         desired('keepalived', {}, {}, '', [])
 
 
-def test_is_v6_and_data_interface():
-    assert is_v6('fd00::1/64') and is_v6('::') and not is_v6('10.0.0.1/24') and not is_v6(None)
+def test_family_and_data_interface():
+    # The family test is _inet.is_ipv6, the one home for it; prefixes and '::' included.
+    assert is_ipv6('fd00::1/64') and is_ipv6('::') and not is_ipv6('10.0.0.1/24') and not is_ipv6(None)
     ip_addr = live(('eth0', ['10.0.0.11/24', 'fd00::11/64']))
     assert data_interface({}, '10.0.0.11/24', ip_addr) == 'eth0'
     assert data_interface({}, 'FD00:0::11/64', ip_addr) == 'eth0'
