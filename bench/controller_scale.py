@@ -267,9 +267,10 @@ def main():
     gave_up = set()  # kinds that timed out: larger sizes would too
     try:
         for size in sizes:
-            services, hostvars, groups = build(size // HOSTS_PER_SERVICE, size, sites=size // HOSTS_PER_SITE)
+            services, hostvars, groups, director_groups = build(size // HOSTS_PER_SERVICE, size,
+                                                               sites=size // HOSTS_PER_SITE)
             inventory = os.path.join(WORKDIR, "inventory-%d.yml" % size)
-            write_inventory(inventory, services, hostvars, groups, {"ansible_connection": "local"})
+            write_inventory(inventory, services, hostvars, groups, director_groups, {"ansible_connection": "local"})
             kinds = ["baseline", "validate", "loop", "lookups"]
             if size <= args.per_host_max:
                 kinds += ["per_host_base", "per_host_lookup"]

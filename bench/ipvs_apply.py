@@ -7,6 +7,14 @@
 Pure part (any host): delta from empty + render, parse of ``-Sn`` output,
 no-op diff, one weight change (must be exactly one command).
 
+``--compare`` (lab VM with ip_vs, ipvsadm and keepalived, as root): one table,
+from the same run, of the module on netlink, the module on ipvsadm, raw
+``ipvsadm -R``/``-Sn``/``-e`` and keepalived (virtual servers without
+checkers) loading the table and reloading one weight change; targets (issue
+12): module load from empty <= 1.1x keepalived's load, a no-op run and a
+one-weight change <= 0.5x keepalived's reload, and the weight change is one
+request.  Flushes the IPVS table.
+
 ``--live`` (lab VM with ip_vs, as root): the module's own path
 (``_ipvs_runner.converge``: read ``-Sn``, delta, one ``-R``) against raw
 ipvsadm doing the same job; targets: from-empty apply <= 1.5x raw ``-R``,
@@ -35,8 +43,10 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import pars
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_delta import diff_tables  # noqa: E402
 from ansible_collections.lvs.cluster.plugins.module_utils import _inet  # noqa: E402
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import (  # noqa: E402
-    Runner, converge,
+    NetlinkRunner, Runner, converge,
 )
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_netlink import GenlSocket  # noqa: E402
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_netlink_codec as codec  # noqa: E402
 
 
 def build_table(services, per_service):
@@ -230,12 +240,188 @@ def live(table, text, ipvsadm, profile=False, repeat=3):
     return worst
 
 
+KEEPALIVED_CONF = '/tmp/lvsbench-keepalived.conf'
+
+
+def keepalived_conf(table):
+    out = []
+    for svc in table.sorted_services():
+        out.append('virtual_server %s %d {\n  lb_algo %s\n  lb_kind DR\n  protocol TCP\n'
+                   % (svc.address, svc.port, svc.scheduler))
+        for rs in svc.sorted_realservers():
+            out.append('  real_server %s %d {\n    weight %d\n  }\n' % (rs.address, rs.port, rs.weight))
+        out.append('}\n')
+    return ''.join(out)
+
+
+def poll(what, check, timeout=600, step=0.05):
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        if check():
+            return
+        time.sleep(step)
+    raise SystemExit('timed out waiting for %s' % what)
+
+
+def keepalived_run(table, changed, nl):
+    """(seconds to load ``table`` from empty, seconds to apply ``changed`` on SIGHUP)."""
+    last = table.sorted_services()[-1]
+    per = len(last.realservers)
+    svc, rs = changed_weight(table, changed)
+
+    def loaded():
+        if len(nl.nl.dump(codec.IPVS_CMD_GET_SERVICE)) != len(table):
+            return False
+        return len(nl.nl.dump(codec.IPVS_CMD_GET_DEST, codec.get_dests_request(last))) == per
+
+    def reloaded():
+        for payload in nl.nl.dump(codec.IPVS_CMD_GET_DEST, codec.get_dests_request(svc)):
+            got = codec.parse_dest(payload, svc)
+            if got.key == rs.key:
+                return got.weight == rs.weight
+        return False
+
+    with open(KEEPALIVED_CONF, 'w') as handle:
+        handle.write(keepalived_conf(table))
+    start = time.perf_counter()
+    proc = subprocess.Popen(['keepalived', '--dont-fork', '--check', '-f', KEEPALIVED_CONF],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        poll('keepalived to load the table', loaded)
+        t_load = time.perf_counter() - start
+        time.sleep(1)
+        with open(KEEPALIVED_CONF, 'w') as handle:
+            handle.write(keepalived_conf(changed))
+        start = time.perf_counter()
+        proc.send_signal(1)
+        poll('keepalived to apply the weight change', reloaded, step=0.01)
+        t_reload = time.perf_counter() - start
+    finally:
+        proc.terminate()
+        proc.wait()
+    return t_load, t_reload
+
+
+def changed_weight(table, changed):
+    for key, svc in changed.services.items():
+        for rkey, rs in svc.realservers.items():
+            if table.services[key].realservers[rkey].weight != rs.weight:
+                return svc, rs
+    raise AssertionError('no weight differs')
+
+
+def compare(table, text, ipvsadm, repeat=1):
+    """Module on netlink and on ipvsadm, raw ipvsadm, keepalived: one table, one run."""
+    global CLOCK
+    CLOCK = time.perf_counter
+    nl = NetlinkRunner(GenlSocket())
+    runners = {'netlink': nl, 'ipvsadm': Runner(run_command, ipvsadm)}
+    changed = one_weight_change(table)
+    svc, rs = changed_weight(table, changed)
+    rows = {}
+
+    def best(name, fn):
+        took = min(fn() for _ in range(repeat))
+        rows[name] = took
+        print('  %-44s %8.2f s' % (name, took), flush=True)
+
+    def from_empty(backend):
+        def run():
+            must([ipvsadm, '-C'])
+            start = time.perf_counter()
+            res = converge(runners[backend], table)
+            took = time.perf_counter() - start
+            assert res['changed']
+            return took
+        return run
+
+    def raw_restore():
+        must([ipvsadm, '-C'])
+        start = time.perf_counter()
+        must([ipvsadm, '-R'], text)
+        return time.perf_counter() - start
+
+    def noop(backend):
+        def run():
+            start = time.perf_counter()
+            res = converge(runners[backend], table)
+            took = time.perf_counter() - start
+            assert not res['changed']
+            return took
+        return run
+
+    def weight(backend):
+        def run():
+            converge(runners[backend], table, want_table=False)
+            start = time.perf_counter()
+            res = converge(runners[backend], changed)
+            took = time.perf_counter() - start
+            assert res['commands'] == ['-e %s %s' % (svc.spec, rs.options())], res['commands']
+            return took
+        return run
+
+    def raw(args):
+        def run():
+            start = time.perf_counter()
+            must([ipvsadm] + args)
+            return time.perf_counter() - start
+        return run
+
+    print('compare (%d services x %d real servers, best of %d):' % (
+        len(table), len(next(iter(table.services.values())).realservers), repeat), flush=True)
+    raw_restore()  # warm-up fill, as in live()
+    best('load from empty: module, netlink', from_empty('netlink'))
+    best('load from empty: module, ipvsadm', from_empty('ipvsadm'))
+    best('load from empty: raw ipvsadm -R', raw_restore)
+    best('no-op run: module, netlink', noop('netlink'))
+    best('no-op run: module, ipvsadm', noop('ipvsadm'))
+    best('read: raw ipvsadm -Sn', raw(['-Sn']))
+    best('one weight change: module, netlink', weight('netlink'))
+    best('one weight change: module, ipvsadm', weight('ipvsadm'))
+    converge(nl, table, want_table=False)
+    best('one weight change: raw ipvsadm -e', raw(['-e', '-t', hostport_of(svc), '-r',
+                                                   hostport_of_rs(rs), '-g', '-w', str(rs.weight)]))
+    converge(nl, table, want_table=False)
+    must([ipvsadm, '-C'])
+    loads, reloads = [], []
+    for _ in range(repeat):
+        must([ipvsadm, '-C'])
+        t_load, t_reload = keepalived_run(table, changed, nl)
+        loads.append(t_load)
+        reloads.append(t_reload)
+    rows['keepalived load'], rows['keepalived reload'] = min(loads), min(reloads)
+    print('  %-44s %8.2f s' % ('load from empty: keepalived --check', rows['keepalived load']))
+    print('  %-44s %8.2f s' % ('one weight change: keepalived reload (HUP)', rows['keepalived reload']))
+    must([ipvsadm, '-C'])
+    ok = True
+    for name, mine, other, target in (
+            ('load from empty', rows['load from empty: module, netlink'], rows['keepalived load'], 1.1),
+            ('no-op run', rows['no-op run: module, netlink'], rows['keepalived reload'], 0.5),
+            ('one weight change', rows['one weight change: module, netlink'],
+             rows['keepalived reload'], 0.5)):
+        ratio = mine / other
+        ok = ok and ratio <= target
+        print('  target %-18s netlink %.2f s / keepalived %.2f s = %.2fx (<= %.1fx) %s'
+              % (name, mine, other, ratio, target, 'OK' if ratio <= target else 'MISS'))
+    return ok
+
+
+def hostport_of(svc):
+    return svc.spec.split()[1]
+
+
+def hostport_of_rs(rs):
+    return _inet.hostport(rs.address, rs.port)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--services', type=int, default=10000)
     parser.add_argument('--realservers', type=int, default=4)
     parser.add_argument('--live', action='store_true',
                         help='also measure against the kernel (flushes IPVS; lab VM only)')
+    parser.add_argument('--compare', action='store_true',
+                        help='module on netlink and ipvsadm vs raw ipvsadm vs keepalived (lab VM only)')
     parser.add_argument('--ipvsadm', default='ipvsadm')
     parser.add_argument('--repeat', type=int, default=3, help='live: runs per measurement (best is kept)')
     parser.add_argument('--profile', action='store_true',
@@ -243,6 +429,8 @@ def main():
     args = parser.parse_args()
     table = build_table(args.services, args.realservers)
     text = pure(table)
+    if args.compare:
+        return 0 if compare(table, text, args.ipvsadm, args.repeat) else 1
     if args.live:
         return 0 if live(table, text, args.ipvsadm, args.profile, args.repeat) else 1
     return 0

@@ -5,7 +5,10 @@ Boots a one-director topology (bench/topologies/one.yml) as its own instance, co
 collection's plugins/module_utils and bench/ipvs_apply.py into the VM over SSH (a tar on stdin),
 loads ip_vs, runs the benchmark there and tears the instance down again (unless --keep).
 
-Usage: python3 bench/ipvs_apply_lab.py [--instance bench1] [--keep] [--profile]
+With --compare the VM runs ``ipvs_apply.py --compare`` instead: the module on netlink and on
+ipvsadm, raw ipvsadm and keepalived, in one table from the same run.
+
+Usage: python3 bench/ipvs_apply_lab.py [--instance bench1] [--keep] [--profile] [--compare]
                                         [-- extra ipvs_apply.py arguments, e.g. --services 2000]
 """
 
@@ -55,6 +58,7 @@ def main() -> int:
     ap.add_argument("--host", default="director")
     ap.add_argument("--keep", action="store_true", help="leave the instance running")
     ap.add_argument("--profile", action="store_true", help="pass --profile to ipvs_apply.py (cProfile of the live path)")
+    ap.add_argument("--compare", action="store_true", help="netlink vs ipvsadm vs raw ipvsadm vs keepalived (ipvs_apply.py --compare) instead of --live")
     ap.add_argument("extra", nargs="*", help="more ipvs_apply.py arguments (after --)")
     a = ap.parse_args()
 
@@ -70,7 +74,7 @@ def main() -> int:
         if rc:
             return rc
         ssh(state, a.host, "uname -r; python3 --version; ipvsadm --version; nproc", stream=True)
-        args = ["--live"] + (["--profile"] if a.profile else []) + a.extra
+        args = (["--compare"] if a.compare else ["--live"]) + (["--profile"] if a.profile else []) + a.extra
         cmd = f"modprobe ip_vs && cd {REMOTE} && python3 -u bench/ipvs_apply.py {' '.join(args)}"
         print(f"$ {cmd}", flush=True)
         t = time.monotonic()

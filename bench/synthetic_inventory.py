@@ -19,12 +19,12 @@ GROUPS = ("lvs_directors", "lvs_dr_realservers", "lvs_tun_realservers", "lvs_nat
 
 
 def build(n_services, n_hosts, sites=50):
-    """Sites alternate IPv4/IPv6; each has 2 directors and an equal share of
-    real servers split over the three modes; services use 5 real servers.
+    """Sites alternate IPv4/IPv6; each has 2 directors (a director group) and an
+    equal share of real servers split over the three modes; services use 5 real servers.
 
-    Returns ``(services, hostvars, groups)`` as the validator core takes them.
+    Returns ``(services, hostvars, groups, director_groups)`` as the validator core takes them.
     """
-    hostvars, services = {}, []
+    hostvars, services, director_groups = {}, [], []
     groups = {"lvs_directors": [], "lvs_dr_realservers": [], "lvs_tun_realservers": [], "lvs_nat_realservers": []}
     per_site_rs = (n_hosts - 2 * sites) // sites
     per_site_services = n_services // sites
@@ -49,6 +49,9 @@ def build(n_services, n_hosts, sites=50):
                               "lvs_director_internal_address": iface(family, site, 2, 0)}
             groups["lvs_directors"].append(name)
             directors.append(name)
+        # Sites are segments of their own, so the VRRP id may repeat across them.
+        director_groups.append({"name": "s%d" % site, "directors": list(directors),
+                                "virtual_router_id": 1 + site % 255})
         pools = {m: [] for m in MODES}
         for k in range(per_site_rs):
             mode = MODES[k % 3]
@@ -69,16 +72,17 @@ def build(n_services, n_hosts, sites=50):
                     rs["port"] = 8080
             services.append(svc)
     groups["all"] = list(hostvars)
-    return services, hostvars, groups
+    return services, hostvars, groups, director_groups
 
 
-def write_inventory(path, services, hostvars, groups, all_vars=None):
+def write_inventory(path, services, hostvars, groups, director_groups, all_vars=None):
     """Write ``build()``'s output as a YAML inventory file; ``all_vars`` are added to ``all.vars``."""
     import yaml
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     variables = dict(all_vars or {})
     variables["lvs_services"] = services
+    variables["lvs_director_groups"] = director_groups
     children = dict((group, {"hosts": dict((h, hostvars[h]) for h in groups[group])})
                     for group in GROUPS if groups.get(group))
     data = {"all": {"vars": variables, "children": children}}

@@ -42,11 +42,11 @@ def main():
     parser.add_argument("--target", type=float, default=1.0, help="fail (exit 1) above this many seconds")
     args = parser.parse_args()
 
-    services, hostvars, groups = build(args.services, args.hosts)
+    services, hostvars, groups, director_groups = build(args.services, args.hosts)
     timings = []
     for _ in range(args.repeat):
         start = time.perf_counter()
-        result = validate(services, hostvars, groups)
+        result = validate(services, hostvars, groups, director_groups=director_groups)
         checked = time.perf_counter()
         views = cluster_view(result.model)
         done = time.perf_counter()
@@ -58,8 +58,8 @@ def main():
         return 2
 
     tracemalloc.start()
-    validate(services, hostvars, groups)
-    cluster_view(validate(services, hostvars, groups).model)
+    validate(services, hostvars, groups, director_groups=director_groups)
+    cluster_view(validate(services, hostvars, groups, director_groups=director_groups).model)
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 

@@ -16,17 +16,25 @@ from collections.abc import Mapping
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.lvs.cluster.plugins.module_utils._lvs_hostview import cluster_view, host_view, service_list
+from ansible_collections.lvs.cluster.plugins.module_utils._lvs_ha import GROUP_VAR
+from ansible_collections.lvs.cluster.plugins.module_utils._lvs_hostview import (
+    cluster_view,
+    group_list,
+    host_view,
+    service_list,
+)
 from ansible_collections.lvs.cluster.plugins.module_utils._lvs_model import (
     HOST_VARS,
     LVS_GROUPS,
     Unresolved,
+    resolve_cluster_var,
     resolve_services,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._lvs_rules import findings_for_host, summarize, validate
 
 ARGUMENT_SPEC = {
     "services": {"type": "raw"},
+    "director_groups": {"type": "raw"},
     "strict": {"type": "bool", "default": False},
     "host": {"type": "str"},
     "hosts": {"type": "list", "elements": "str"},
@@ -93,12 +101,13 @@ class _HostVarReader:
         raw = self.raw(host)
         return dict((key, self.template(host, raw[key])) for key in HOST_VARS if key in raw)
 
-    def services(self, hosts):
-        """lvs_services as each host sees it, templating each distinct raw value once."""
+    def services(self, hosts, var="lvs_services"):
+        """lvs_services (or another cluster-wide list) as each host sees it, templating each
+        distinct raw value once."""
         seen = []  # (raw object, templated value)
         result = {}
         for host in hosts:
-            raw = self.raw(host).get("lvs_services", _MISSING)
+            raw = self.raw(host).get(var, _MISSING)
             if raw is _MISSING:
                 continue
             for known, value in seen:
@@ -118,8 +127,13 @@ class _HostVarReader:
         return result
 
 
-def _referenced_hosts(services):
+def _referenced_hosts(services, director_groups=None):
     names = set()
+    if isinstance(director_groups, list):
+        for group in director_groups:
+            directors = group.get("directors") if isinstance(group, Mapping) else None
+            if isinstance(directors, list):
+                names.update(d for d in directors if isinstance(d, str))
     if not isinstance(services, list):
         return names
     for svc in services:
@@ -183,11 +197,19 @@ class ActionModule(ActionBase):
             if not candidates and "lvs_services" in task_vars:
                 candidates = {"(play)": _plain(task_vars["lvs_services"])}
             services, findings = resolve_services(candidates)
+        if args["director_groups"] is not None:
+            director_groups = _plain(args["director_groups"])
+        else:
+            candidates = reader.services(lvs_hosts, GROUP_VAR)
+            if not candidates and GROUP_VAR in task_vars:
+                candidates = {"(play)": _plain(task_vars[GROUP_VAR])}
+            director_groups, group_findings = resolve_cluster_var(candidates, GROUP_VAR)
+            findings.extend(group_findings)
 
-        wanted = set(lvs_hosts) | (_referenced_hosts(services) & inventory)
+        wanted = set(lvs_hosts) | (_referenced_hosts(services, director_groups) & inventory)
         hostvars = dict((host, reader.host_vars(host)) for host in wanted if host in inventory)
 
-        outcome = validate(services, hostvars, groups, args["allow_director_as_realserver"])
+        outcome = validate(services, hostvars, groups, args["allow_director_as_realserver"], director_groups)
         if only_host is not None:
             # A mismatching lvs_services breaks every host, so those findings stay.
             findings.extend(outcome.for_host(only_host))
@@ -208,6 +230,7 @@ class ActionModule(ActionBase):
                             findings.append(finding)
             result["host_views"] = views
             result["services"] = service_list(outcome.model)
+            result["director_groups"] = group_list(outcome.model)
             result["host_findings"] = _by_host(outcome, findings, list(views))
 
         lines, failing = summarize(findings, args["strict"])
@@ -226,6 +249,7 @@ class ActionModule(ActionBase):
             result.pop("host_view", None)
             result.pop("host_findings", None)
             result.pop("services", None)
+            result.pop("director_groups", None)
             result["failed"] = True
             result["msg"] = "\n".join(lines)
         else:

@@ -110,6 +110,14 @@ def desired(owner, view, settings, address, ip_addr, present=True):
             'net.ipv4.vs.expire_nodest_conn': str(settings.get('expire_nodest_conn', 1)),
             'net.ipv4.vs.expire_quiescent_template': str(settings.get('expire_quiescent_template', 1)),
         }
+        for key, value in (settings.get('extra_sysctls') or {}).items():
+            want['sysctl'][str(key)] = str(value)
+        # Checks through the forwarding path: the real server's reply comes from the VIP, which the
+        # master holds itself; accept_local lets that packet in (see _keepalived_conf).
+        checker = (view.get('keepalived') or {}).get('checker_sysctls') or {}
+        if checker.get('accept_local') and view.get('vip_interface'):
+            want['sysctl']['net.ipv4.conf.%s.accept_local' % view['vip_interface'].replace('.', '/')] = \
+                str(checker['accept_local'])
         if view.get('ip_forward'):
             want['sysctl']['net.ipv4.ip_forward'] = '1'
         if view.get('ipv6_forward'):

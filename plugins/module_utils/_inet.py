@@ -30,6 +30,14 @@ MAX_FWMARK = 2 ** 32 - 1
 # only negative ones, so the module accepts every weight ``ipvsadm -Sn`` can show.
 INVENTORY_MAX_WEIGHT = 65535
 IPVS_MAX_WEIGHT = 2147483647
+# Firewall marks reserved for health-check probe services: a director's check
+# of a real server "through the VIP" carries one of these marks, and the IPVS
+# fwmark service of that mark forwards it to exactly that real server the way
+# the real traffic goes (DR/TUN).  Marks are assigned cluster-wide (every
+# director uses the same mark for the same probe) from PROBE_FWMARK_BASE on;
+# user fwmark services must stay out of [base, base + count).
+PROBE_FWMARK_BASE = 0x7FFF0000
+PROBE_FWMARK_COUNT = 65536
 
 # ---------------------------------------------------------------- address families
 

@@ -131,33 +131,59 @@ def parse_scope(scope):
     return addresses, fwmarks
 
 
-def target_table(live, declared, purge=True, scope=None):
+def parse_exclude(exclude):
+    """``exclude`` entries (``['tcp', '10.0.0.10', 80]``, ``['fwm', 'inet', 7]``) as service keys."""
+    keys = set()
+    for index, item in enumerate(exclude or ()):
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            raise IpvsError('exclude[%d]: %r is not a service key [protocol, address, port] or '
+                            '[fwm, family, fwmark]' % (index, item))
+        kind, where, number = item
+        try:
+            if kind == 'fwm':
+                keys.add(('fwm', str(where), int(number)))
+            else:
+                keys.add((str(kind), canon_address(str(where))[0], int(number)))
+        except (IpvsError, TypeError, ValueError):
+            raise IpvsError('exclude[%d]: %r is not a service key' % (index, item))
+    return keys
+
+
+def target_table(live, declared, purge=True, scope=None, exclude=None):
     """The table the run converges to.
 
     Declared services are taken whole (their undeclared real servers go).
     Undeclared live services stay unless purged; with a scope only those
     whose VIP or fwmark is in scope are purged, so another tool can own the
-    rest of the director.
+    rest of the director.  Services in ``exclude`` (keys) belong to another
+    writer (keepalived's checker): they stay exactly as they are live, and
+    declaring one is an error.
     """
-    if purge and scope is None:
+    excluded = parse_exclude(exclude) if exclude else set()
+    clash = sorted(declared.services[key].spec for key in excluded if key in declared.services)
+    if clash:
+        raise IpvsError('services %s are declared and also in exclude (written by another tool); '
+                        'one writer per service' % ', '.join(clash))
+    if purge and scope is None and not excluded:
         return declared
     target = Table()
     target.services = dict(declared.services)
-    if purge:
+    if purge and scope is not None:
         addresses, fwmarks = parse_scope(scope)
     for key, svc in live.services.items():
         if key in target.services:
             continue
-        if purge and (svc.address in addresses or svc.fwmark in fwmarks):
+        if purge and key not in excluded and (
+                scope is None or svc.address in addresses or svc.fwmark in fwmarks):
             continue
         target.services[key] = svc
     return target
 
 
 def compute_delta(live, declared, purge=True, scope=None, live_timeouts=None,
-                  timeouts=None):
+                  timeouts=None, exclude=None):
     """Return ``(target table, Delta)`` for a run."""
-    target = target_table(live, declared, purge, scope)
+    target = target_table(live, declared, purge, scope, exclude)
     delta = diff_tables(live, target)
     if timeouts:
         line = timeouts_command(live_timeouts or {}, timeouts)

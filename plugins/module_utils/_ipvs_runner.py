@@ -1,13 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, lvs.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Thin glue between the pure IPVS core and one ``ipvsadm`` binary.
+"""Thin glue between the pure IPVS core and the kernel: ``ipvsadm`` or generic netlink.
 
-All I/O goes through ``run_command(args, data) -> (rc, stdout, stderr)``:
-the ``ipvs`` and ``ipvs_info`` modules pass ``module.run_command``, the
-benchmark passes subprocess, the tests pass a fake.  Keeping the glue here
-(not in the modules) means the benchmark measures exactly the code path the
-module runs, and both modules read and fail the same way.
+Two backends with one interface (``read_table``, ``read_save``,
+``read_timeouts``, ``read_info``, ``apply``, ``restore``), so :func:`converge`
+is one code path for both.  :class:`Runner` does all I/O through
+``run_command(args, data) -> (rc, stdout, stderr)``: the ``ipvs`` and
+``ipvs_info`` modules pass ``module.run_command``, the benchmark passes
+subprocess, the tests pass a fake.  :class:`NetlinkRunner` talks to the IPVS
+generic netlink family through a ``_ipvs_netlink.GenlSocket`` (tests pass a
+fake transport).  Keeping the glue here (not in the modules) means the
+benchmark measures exactly the code path the module runs, and both modules
+read and fail the same way.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -15,14 +20,22 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import parse_save, restore_file
+from ansible_collections.lvs.cluster.plugins.module_utils._inet import sort_key
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError, Table
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import (
+    parse_rule, parse_save, restore_file,
+)
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_netlink_codec as codec
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_netlink import (
+    GenlSocket, NetlinkError, errno_text,
+)
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_timeouts import parse_timeouts, render_timeouts, timeouts_command
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_delta import (
-    compute_delta, diff_tables,
+    compute_delta, diff_tables, parse_exclude,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_listing import (
-    build_info, ipvs_not_loaded, merge_thresholds, not_loaded_info, parse_list, parse_thresholds,
+    RATE_KEYS, STAT_KEYS, build_info, ipvs_not_loaded, merge_thresholds, not_loaded_info,
+    parse_list, parse_thresholds,
 )
 
 # check_ipvs_version() prints this block on every run against an old kernel;
@@ -44,7 +57,55 @@ class IpvsNotLoaded(IpvsError):
     """ipvsadm could not reach IPVS: the kernel has no (loadable) ip_vs."""
 
 
-class Runner(object):
+class _RunnerBase(object):
+    """What both backends share: the restore after a failed batch."""
+
+    def restore(self, original, original_timeouts=None, thresholds=False):
+        """Bring the live table back to ``original`` after a failed batch.
+
+        First the inverse delta from what is live now (ipvsadm does not say
+        which line failed, so re-reading is the only reliable way to know the
+        applied prefix; netlink does say, but a re-read also covers a batch
+        cut short by a lost reply); only if that does not converge, flush and
+        reload the whole table in one batch, which keeps the empty window as
+        short as a single ``-R`` run.
+        """
+        report = {'status': 'failed', 'commands': []}
+        try:
+            live = self.read_table(thresholds)
+            delta = diff_tables(live, original)
+            if original_timeouts:
+                line = timeouts_command(self.read_timeouts(), original_timeouts)
+                if line:
+                    delta.phases['timeouts'].append(line)
+            if not delta:
+                report['status'] = 'unchanged'
+                return report
+            report['commands'] = delta.commands
+            ok, rc, _out, err = self.apply(delta.stdin())
+            if ok and self.read_table(thresholds) == original:
+                report['status'] = 'restored'
+                return report
+            report['inverse_error'] = batch_errors(err) or 'rc=%d' % rc
+            stdin = '-C\n' + original.render()
+            if original_timeouts:
+                stdin += render_timeouts(original_timeouts)
+            ok, rc, _out, err = self.apply(stdin)
+            report['commands'] = ['-C', '(full table: %d services)' % len(original)]
+            if ok and self.read_table(thresholds) == original:
+                report['status'] = 'restored_by_flush'
+            else:
+                report['error'] = batch_errors(err) or 'rc=%d' % rc
+        except IpvsError as exc:
+            report['error'] = exc.msg
+        return report
+
+
+class Runner(_RunnerBase):
+    """The ``ipvsadm`` backend: ``-Sn``/``-Ln`` reads, one ``-R`` process per batch."""
+
+    backend = 'ipvsadm'
+
     def __init__(self, run_command, ipvsadm='ipvsadm'):
         self.run_command = run_command
         self.ipvsadm = ipvsadm
@@ -97,49 +158,191 @@ class Runner(object):
         except IpvsNotLoaded as exc:
             return not_loaded_info(exc.details['stderr'])
 
+    @property
+    def batch_cmd(self):
+        return '%s -R' % self.ipvsadm
+
     def apply(self, stdin):
         """One ``ipvsadm -R`` process; returns ``(ok, rc, stdout, stderr)``."""
         rc, out, err = self.run_command([self.ipvsadm, '-R'], stdin)
         return rc == 0 and not batch_errors(err), rc, out, err
 
-    def restore(self, original, original_timeouts=None, thresholds=False):
-        """Bring the live table back to ``original`` after a failed batch.
 
-        First the inverse delta from what is live now (ipvsadm does not say
-        which line failed, so re-reading is the only reliable way to know the
-        applied prefix); only if that does not converge, flush and reload
-        the whole table in one process, which keeps the empty window as short
-        as a single ``-R`` run.
+class NetlinkRunner(_RunnerBase):
+    """The netlink backend: the same reads and batch as :class:`Runner`, over one socket.
+
+    ``transport`` is a ``_ipvs_netlink.GenlSocket`` (tests pass a fake with
+    ``dump``, ``request`` and ``batch``).  The table is read as data, never as
+    text; ``last_save`` (the restore file's source) is rendered from it in
+    ``ipvsadm -Sn`` form on demand.  ``apply`` takes the batch in the same
+    ``ipvsadm -R`` text that :meth:`Runner.apply` takes, so ``converge`` and
+    the restore are one code path for both backends, and each failure is
+    reported as the rule line whose request the kernel refused.
+    """
+
+    backend = 'netlink'
+    batch_cmd = 'IPVS netlink batch'
+    ipvsadm = None
+
+    def __init__(self, transport):
+        self.nl = transport
+        self._save_table = None
+
+    @property
+    def last_save(self):
+        if self._save_table is None:
+            return None
+        return save_text(self._save_table)
+
+    def _services(self, with_stats=False):
+        seen = {}
+        for payload in self.nl.dump(codec.IPVS_CMD_GET_SERVICE):
+            item = codec.parse_service(payload, with_stats=with_stats)
+            svc = item[0] if with_stats else item
+            if svc.key in seen:
+                raise codec.MalformedReply('malformed IPVS netlink reply (GET_SERVICE dump): '
+                                           'service %s listed twice' % svc.spec)
+            seen[svc.key] = item
+        return seen
+
+    def _dests(self, svc, with_extra=False):
+        return [codec.parse_dest(payload, svc, with_extra=with_extra)
+                for payload in self.nl.dump(codec.IPVS_CMD_GET_DEST, codec.get_dests_request(svc))]
+
+    def read_table(self, thresholds=False):
+        """The live table; thresholds zeroed unless asked for, as ``-Sn`` cannot show them."""
+        table = Table()
+        table.services = self._services()
+        for svc in table.services.values():
+            servers = svc.realservers
+            for rs in self._dests(svc):
+                if not thresholds:
+                    rs.upper_threshold = rs.lower_threshold = 0
+                servers[rs.key] = rs
+        self._save_table = table
+        return table
+
+    def read_save(self):
+        """The live table in ``ipvsadm -Sn`` form (rendered, canonical order)."""
+        self.read_table()
+        return self.last_save
+
+    def read_timeouts(self):
+        replies = self.nl.request(codec.IPVS_CMD_GET_CONFIG)
+        if not replies:
+            raise codec.MalformedReply('malformed IPVS netlink reply (GET_CONFIG): no reply')
+        return codec.parse_timeouts(replies[0])
+
+    def read_info(self, stats=True, rates=False, thresholds=False):
+        """The ``ipvs`` fact of ipvs_info, in the shape :meth:`Runner.read_info` gives."""
+        replies = self.nl.request(codec.IPVS_CMD_GET_INFO)
+        if not replies:
+            raise codec.MalformedReply('malformed IPVS netlink reply (GET_INFO): no reply')
+        version, size = codec.parse_info(replies[0])
+        services = []
+        found = self._services(with_stats=True)
+        for svc, counters in sorted(found.values(), key=lambda item: item[0].sort_key()):
+            data = svc.to_data()
+            realservers = []
+            dests = self._dests(svc, with_extra=True)
+            dests.sort(key=lambda item: (sort_key(item[0].address), item[0].port))
+            for rs, extra in dests:
+                entry = {'address': rs.address, 'port': rs.port, 'forward': extra['forward'],
+                         'weight': rs.weight, 'active_conns': extra['active_conns'],
+                         'inactive_conns': extra['inactive_conns']}
+                _counters(entry, extra['stats'], stats, rates)
+                if thresholds:
+                    entry['upper_threshold'] = rs.upper_threshold
+                    entry['lower_threshold'] = rs.lower_threshold
+                realservers.append(entry)
+            data['realservers'] = realservers
+            _counters(data, counters, stats, rates)
+            data['active_conns'] = sum(rs['active_conns'] for rs in realservers)
+            data['inactive_conns'] = sum(rs['inactive_conns'] for rs in realservers)
+            services.append(data)
+        return {'loaded': True, 'version': version, 'size': size, 'services': services,
+                'timeouts': self.read_timeouts(),
+                'daemons': [codec.parse_daemon(payload)
+                            for payload in self.nl.dump(codec.IPVS_CMD_GET_DAEMON)]}
+
+    def apply(self, stdin):
+        """Send the batch; ``(ok, rc, stdout, stderr)`` like :meth:`Runner.apply`.
+
+        stderr has one line per refused request: the rule line, then the
+        kernel's errno text.  A transport failure half-way (a lost reply) is a
+        failed batch too, so ``converge`` restores.
         """
-        report = {'status': 'failed', 'commands': []}
+        lines = [line for line in stdin.splitlines() if line.strip()]
+        requests = [codec.command_request(parse_rule(line, 'batch line %d' % number))
+                    for number, line in enumerate(lines, 1)]
         try:
-            live = self.read_table(thresholds)
-            delta = diff_tables(live, original)
-            if original_timeouts:
-                line = timeouts_command(self.read_timeouts(), original_timeouts)
-                if line:
-                    delta.phases['timeouts'].append(line)
-            if not delta:
-                report['status'] = 'unchanged'
-                return report
-            report['commands'] = delta.commands
-            ok, rc, _out, err = self.apply(delta.stdin())
-            if ok and self.read_table(thresholds) == original:
-                report['status'] = 'restored'
-                return report
-            report['inverse_error'] = batch_errors(err) or 'rc=%d' % rc
-            stdin = '-C\n' + original.render()
-            if original_timeouts:
-                stdin += render_timeouts(original_timeouts)
-            ok, rc, _out, err = self.apply(stdin)
-            report['commands'] = ['-C', '(full table: %d services)' % len(original)]
-            if ok and self.read_table(thresholds) == original:
-                report['status'] = 'restored_by_flush'
-            else:
-                report['error'] = batch_errors(err) or 'rc=%d' % rc
+            failures, not_sent = self.nl.batch(requests)
         except IpvsError as exc:
-            report['error'] = exc.msg
-        return report
+            return False, 1, '', exc.msg + '\n'
+        if not failures:
+            return True, 0, '', ''
+        err = ['%s: %s' % (lines[index], errno_text(number) + (': ' + message if message else ''))
+               for index, number, message in failures]
+        if not_sent:
+            err.append('(%d later command%s not sent)' % (not_sent, '' if not_sent == 1 else 's'))
+        return False, 1, '', '\n'.join(err) + '\n'
+
+
+def save_text(table):
+    """The text ``ipvsadm -Sn`` (1.31) prints for ``table``, line for line.
+
+    :meth:`Table.render` without thresholds, except that ipvsadm also names the
+    default tunnel type (``-i -w 1 --tun-type ipip``), so a restore file written
+    from netlink data is byte for byte the one written from ``ipvsadm -Sn``.
+    """
+    lines = []
+    for svc in table.sorted_services():
+        lines.append('-A %s %s\n' % (svc.spec, svc.options()))
+        for rs in svc.sorted_realservers():
+            tail = ' --tun-type ipip\n' if rs.tun_type == 'ipip' else '\n'
+            lines.append('-a %s %s%s' % (svc.spec, rs.options(thresholds=False), tail))
+    return ''.join(lines)
+
+
+def _counters(entry, counters, stats, rates):
+    if stats:
+        entry['stats'] = dict((k, counters[k]) for k in STAT_KEYS) if counters else None
+    if rates:
+        entry['rates'] = dict((k, counters[k]) for k in RATE_KEYS) if counters else None
+
+
+BACKENDS = ('auto', 'netlink', 'ipvsadm')
+
+
+def open_netlink():
+    """A NetlinkRunner on a fresh socket (FamilyMissing/NetlinkError when IPVS has none)."""
+    return NetlinkRunner(GenlSocket())
+
+
+def select_backend(backend, run_command, find_ipvsadm, open_nl=None):
+    """``(runner, why netlink was not used or None)`` for the ``backend`` option.
+
+    ``auto`` takes netlink when the IPVS generic netlink family resolves, else
+    ipvsadm; ``netlink`` fails when it does not resolve.  ``find_ipvsadm()``
+    returns the ipvsadm path or None (only asked for when ipvsadm is used).
+    """
+    if backend not in BACKENDS:
+        raise IpvsError('backend: %r is not one of %s' % (backend, ', '.join(BACKENDS)))
+    reason = None
+    if backend != 'ipvsadm':
+        try:
+            return (open_nl or open_netlink)(), None
+        except NetlinkError as exc:
+            if backend == 'netlink':
+                raise
+            reason = exc.msg
+    ipvsadm = find_ipvsadm()
+    if not ipvsadm:
+        if reason:
+            raise IpvsError('IPVS is not reachable: %s; and the fallback, ipvsadm, is not '
+                            'installed' % reason, netlink_error=reason)
+        raise IpvsError('backend ipvsadm: the ipvsadm binary was not found')
+    return Runner(run_command, ipvsadm), reason
 
 
 def table_data(live, target, changed):
@@ -163,17 +366,20 @@ def table_data(live, target, changed):
 
 
 def converge(runner, declared, purge=True, scope=None, timeouts=None, check_mode=False,
-             want_diff=False, want_table=True, want_save=False):
+             want_diff=False, want_table=True, want_save=False, exclude=None):
     """Read, diff, and (unless check mode or nothing differs) apply one batch.
 
-    ``want_save`` adds ``restore_file``: see :func:`_restore_file`.
+    ``want_save`` adds ``restore_file``: see :func:`_restore_file`.  ``exclude``
+    lists the keys of services another writer owns (keepalived's checker): never
+    changed, never purged, never saved (that writer restores them itself).
     """
     thresholds = any(rs.upper_threshold or rs.lower_threshold
                      for svc in declared.services.values()
                      for rs in svc.realservers.values())
     live = runner.read_table(thresholds)
     live_timeouts = runner.read_timeouts() if timeouts else None
-    target, delta = compute_delta(live, declared, purge, scope, live_timeouts, timeouts)
+    target, delta = compute_delta(live, declared, purge, scope, live_timeouts, timeouts, exclude)
+    excluded = parse_exclude(exclude) if exclude else set()
     result = {'changed': bool(delta), 'commands': delta.commands,
               'summary': delta.summary()}
     if want_table:
@@ -192,32 +398,42 @@ def converge(runner, declared, purge=True, scope=None, timeouts=None, check_mode
                           'after_header': 'ipvsadm -Sn (declared)'}
     if not delta or check_mode:
         if want_save:
-            result['restore_file'] = _restore_file(runner, delta, target, check_mode)
+            result['restore_file'] = _restore_file(runner, delta, target, check_mode, excluded)
         return result
     ok, rc, out, err = runner.apply(delta.stdin())
     if not ok:
         restore = runner.restore(live, live_timeouts, thresholds)
         raise IpvsError(
-            'ipvsadm -R failed: %s; the table read before the run was %s'
-            % (batch_errors(err) or 'rc=%d' % rc,
+            '%s failed: %s; the table read before the run was %s'
+            % ('ipvsadm -R' if runner.backend == 'ipvsadm' else runner.batch_cmd,
+               batch_errors(err) or 'rc=%d' % rc,
                {'restored': 'restored', 'restored_by_flush': 'restored (flush and reload)',
                 'unchanged': 'left unchanged'}.get(restore['status'], 'NOT restored')),
-            cmd='%s -R' % runner.ipvsadm, rc=rc, stdout=out, stderr=err,
+            cmd=runner.batch_cmd, rc=rc, stdout=out, stderr=err,
             commands=delta.commands, restore=restore)
     if want_save:
-        result['restore_file'] = _restore_file(runner, delta, target, check_mode)
+        result['restore_file'] = _restore_file(runner, delta, target, check_mode, excluded)
     return result
 
 
-def _restore_file(runner, delta, target, check_mode):
+def _restore_file(runner, delta, target, check_mode, excluded=frozenset()):
     """``{'content', 'predicted'}``: the boot-time restore file of the table after the run.
 
     ``ipvsadm -Sn`` is what the file must hold.  An unchanged table (timeouts
     are not part of it) reuses the run's own read; a changed one is read again
     after the batch.  In check mode a changed table cannot be read, so the file
     is predicted from the target table in canonical form (``predicted``).
+    Services in ``excluded`` are left out: their writer restores them.
     """
     table_changed = any(delta.phases[name] for name in delta.phases if name != 'timeouts')
+    if excluded:
+        if check_mode and table_changed:
+            table, predicted = target, True
+        else:
+            table, predicted = (runner.read_table() if table_changed else target), False
+        kept = Table()
+        kept.services = dict((k, v) for k, v in table.services.items() if k not in excluded)
+        return {'content': restore_file(save_text(kept)), 'predicted': predicted}
     if not table_changed:
         return {'content': restore_file(runner.last_save), 'predicted': False}
     if check_mode:

@@ -13,6 +13,17 @@ __metaclass__ = type
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
+from ansible_collections.lvs.cluster.plugins.module_utils._lvs_ha import (
+    HA_GROUP,
+    HA_PRIORITY,
+    HA_RULES,
+    HA_SAME_SEGMENT,
+    HA_VRID,
+    HEALTH_CHECK,
+    HEALTH_CHECK_PATH,
+    check_ha,
+    parse_ha,
+)
 from ansible_collections.lvs.cluster.plugins.module_utils._lvs_model import (
     ERROR,
     GROUP_BY_MODE,
@@ -25,6 +36,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils._lvs_model import (
     Service,
     make_finding,
     parse_inventory,
+    same_segment as _same_segment,
 )
 
 SCHEMA = "schema"
@@ -55,6 +67,13 @@ RULES = {
     REALSERVER_IS_DIRECTOR: ERROR,
     NO_REALSERVERS: WARNING,
     WEIGHT_ALL_ZERO: WARNING,
+    # Director HA, checked in _lvs_ha.
+    HA_GROUP: HA_RULES[HA_GROUP],
+    HA_VRID: HA_RULES[HA_VRID],
+    HA_PRIORITY: HA_RULES[HA_PRIORITY],
+    HA_SAME_SEGMENT: HA_RULES[HA_SAME_SEGMENT],
+    HEALTH_CHECK: HA_RULES[HEALTH_CHECK],
+    HEALTH_CHECK_PATH: HA_RULES[HEALTH_CHECK_PATH],
 }
 
 _MODE_NAME = {"dr": "DR", "tun": "TUN", "nat": "NAT"}
@@ -98,13 +117,6 @@ def findings_for_host(model, findings, host):
     return [f for f in findings
             if f.host == host or (f.service is not None and f.service in services)
             or (f.host is None and f.service is None)]
-
-
-def _same_segment(a, b):
-    # type: (Host, Host) -> bool
-    # Both directions: a /32 on one side or mismatched prefixes mean the
-    # kernel of one host would route instead of resolving the other by ARP/ND.
-    return a.address.ip in b.address.network and b.address.ip in a.address.network  # type: ignore[union-attr]
 
 
 class _Checker:
@@ -322,11 +334,11 @@ def _role_name(role):
 def check(model):
     # type: (Model) -> List[Finding]
     """Run every rule except ``schema`` (which parsing reports) on ``model``."""
-    return _Checker(model).run()
+    return _Checker(model).run() + check_ha(model)
 
 
-def validate(services, hostvars, groups, allow_director_as_realserver=False):
-    # type: (Any, Any, Any, bool) -> ValidationResult
+def validate(services, hostvars, groups, allow_director_as_realserver=False, director_groups=None):
+    # type: (Any, Any, Any, bool, Any) -> ValidationResult
     """Parse and check a whole inventory.
 
     :param services: the cluster-wide ``lvs_services`` value.
@@ -334,8 +346,10 @@ def validate(services, hostvars, groups, allow_director_as_realserver=False):
         hosts missing here count as not in the inventory.
     :param groups: group name -> list of host names (only the lvs_* groups are read).
     :param allow_director_as_realserver: global switch for realserver-is-director.
+    :param director_groups: the cluster-wide ``lvs_director_groups`` value (None: no group).
     """
     model, findings = parse_inventory(services, hostvars, groups, allow_director_as_realserver)
+    findings.extend(parse_ha(model, director_groups, hostvars))
     findings.extend(check(model))
     return ValidationResult(model=model, findings=findings)
 

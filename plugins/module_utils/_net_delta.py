@@ -137,7 +137,9 @@ def index_live(ip_addr, ip_routes, sysctl_lines):
     for line in sysctl_lines or []:
         if ' = ' in line:
             key, value = line.split(' = ', 1)
-            sysctl[key] = value
+            # Multi-value keys (net.ipv4.vs.sync_threshold) print tab-separated; sysctl -w and
+            # sysctl.d take them space-separated.
+            sysctl[key] = ' '.join(value.split())
     return links, addresses, routes, sysctl
 
 
@@ -286,7 +288,7 @@ def compute(desired, previous, ip_addr, ip_routes, sysctl_lines, prune):
     want_links = list(desired.get('links') or [])
     want_addresses = list(desired.get('addresses') or [])
     want_routes = list(desired.get('routes') or [])
-    want_sysctl = dict((k, str(v)) for k, v in (desired.get('sysctl') or {}).items())
+    want_sysctl = dict((k, ' '.join(str(v).split())) for k, v in (desired.get('sysctl') or {}).items())
     want_modules = list(desired.get('modules') or [])
     live_links, live_addresses, live_routes, live_sysctl = index_live(ip_addr, ip_routes, sysctl_lines)
 

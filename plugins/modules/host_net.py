@@ -126,6 +126,15 @@ options:
     description: director - C(net.ipv4.vs.expire_quiescent_template).
     type: int
     default: 1
+  extra_sysctls:
+    description:
+      - director - more sysctls the director owns (applied now, persisted in its C(sysctl.d) file and
+        restored to their earlier value when dropped), for example the HA settings
+        C(net.ipv4.vs.sloppy_tcp) and C(net.ipv4.vs.sync_*) the director role sets in a director group.
+      - The view's C(keepalived.checker_sysctls) (C(accept_local) on the VIP interface for checks
+        through the forwarding path) are added to these.
+    type: dict
+    default: {}
   ipvs_timeouts:
     description:
       - director - IPVS timeouts (seconds; 0 or absent leaves one unchanged) the boot-time IPVS restore
@@ -242,6 +251,7 @@ SETTINGS = dict(
     conn_reuse_mode=dict(type='int', default=1),
     expire_nodest_conn=dict(type='int', default=1),
     expire_quiescent_template=dict(type='int', default=1),
+    extra_sysctls=dict(type='dict', default={}),
 )
 
 

@@ -14,8 +14,13 @@ description:
   - Declares the IPVS virtual services of a director (scheduler, persistence, fwmark,
     scheduler flags) with their real servers (forwarding method, port, weight,
     thresholds) and the IPVS connection timeouts.
-  - Reads the live table with C(ipvsadm -Sn), computes the exact delta and applies it
-    in one C(ipvsadm -R) process. A run with nothing to change starts no writing process.
+  - Reads the live table, computes the exact delta and applies it as one ordered batch.
+    By default (O(backend=auto)) it talks to the kernel's IPVS generic netlink family
+    directly, from Python's standard library - one socket for the reads and the batch, no
+    process started, no text parsed; C(ipvsadm) is the fallback and a selectable backend
+    (C(ipvsadm -Sn) to read, one C(ipvsadm -R) process to apply).
+  - A run with nothing to change sends nothing to the kernel (no writing request, no
+    writing process).
   - The batch is ordered so that traffic never reaches a real server before its
     service exists with its final attributes - new and edited services first, then
     weight decreases, removals of real servers and services, then additions of real
@@ -26,6 +31,8 @@ description:
   - If the batch fails, the module re-reads the live table, applies the inverse delta
     back to the table it read at the start (flushing and reloading it as a last
     resort) and fails with the command, rc, stderr and the outcome of that restore.
+    With netlink, stderr names each refused rule line (in C(ipvsadm) form) with the
+    kernel's errno text, and nothing after the first refused request's window is sent.
 author:
   - lvs.cluster contributors (!UNKNOWN)
 options:
@@ -158,6 +165,15 @@ options:
       - Items are IP addresses or fwmark numbers.
     type: list
     elements: raw
+  exclude:
+    description:
+      - Services another writer owns (keepalived's checker, for health-checked services and
+        their probes) - never changed, never purged and left out of the O(save) file, since
+        their writer restores them. Declaring one of them too is an error (one writer per service).
+      - Each item is a service key, V([protocol, address, port]) or V([fwm, family, fwmark])
+        with family V(inet) or V(inet6), as the director view's C(keepalived.owned) lists them.
+    type: list
+    elements: raw
   timeouts:
     description:
       - IPVS connection timeouts in seconds. Only the keys given are managed, and
@@ -173,9 +189,25 @@ options:
       udp:
         description: Timeout of UDP flows.
         type: int
+  backend:
+    description:
+      - How the module talks to IPVS.
+      - V(netlink) - the kernel's IPVS generic netlink family, through an C(AF_NETLINK)
+        socket (Python standard library only; ipvsadm is not needed). Fails when the
+        family does not resolve (no C(ip_vs) in the kernel and none loadable).
+      - V(ipvsadm) - the C(ipvsadm) binary (C(-Sn), C(-Ln --thresholds), C(-Ln --timeout),
+        one C(-R) per batch).
+      - V(auto) - V(netlink) when the IPVS family resolves, else V(ipvsadm). RV(backend)
+        says which was used.
+      - Both backends compute the same delta, the same diff, the same restore file and
+        leave the same table; the commands reported are C(ipvsadm -R) lines either way.
+    type: str
+    choices: [auto, netlink, ipvsadm]
+    default: auto
   ipvsadm_path:
     description:
       - Path of the ipvsadm binary. Found in the system path when not given.
+      - Only used with the ipvsadm backend (chosen, or as the fallback of V(auto)).
     type: path
   save:
     description:
@@ -185,8 +217,11 @@ options:
         service line before every C(-a) real server line, the order C(ipvsadm -R) needs),
         each ending in a newline, or an empty file for an empty table. C(ipvsadm -Sn) does
         not show thresholds or timeouts, so neither does the file.
-      - When the table did not change, the C(ipvsadm -Sn) read the module made for the
-        delta is reused; otherwise the table is read again after the batch.
+      - With the netlink backend the same text is rendered from the table read over
+        netlink (in the form ipvsadm 1.31 prints), so the file does not depend on the
+        backend and ipvsadm need not be installed to write it.
+      - When the table did not change, the read the module made for the delta is reused;
+        otherwise the table is read again after the batch.
       - The file is written atomically with mode V(0600), owner and group V(root), and only
         when its content differs; a wrong mode or owner of an existing file is corrected.
       - In check mode with a table change the live table cannot be read yet, so the file
@@ -204,11 +239,12 @@ attributes:
       - With O(save), a second diff entry shows the file's old and new content.
     support: full
   platform:
-    description: Linux directors with ipvsadm.
+    description: Linux directors with IPVS.
     platforms: linux
     support: full
 notes:
-  - Requires C(ipvsadm) and the C(ip_vs) kernel module on the director.
+  - Requires the C(ip_vs) kernel module on the director, and C(ipvsadm) only for the
+    ipvsadm backend (chosen, or the fallback of O(backend=auto)).
   - Removing a real server stops scheduling to it at once. To drain, set its weight to
     V(0) in one run and remove it in a later one.
   - Editing a service or real server always passes every attribute, since C(ipvsadm -E)
@@ -275,8 +311,23 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+backend:
+  description:
+    - The backend the run used, V(netlink) or V(ipvsadm) (see O(backend)).
+  returned: success and failure after the backend was chosen
+  type: str
+  sample: netlink
+backend_fallback:
+  description:
+    - Why O(backend=auto) fell back to ipvsadm - the netlink error of resolving the IPVS
+      family.
+  returned: when O(backend=auto) used ipvsadm
+  type: str
+  sample: 'IPVS netlink CTRL_CMD_GETFAMILY IPVS failed: no generic netlink family "IPVS"'
 commands:
-  description: The C(ipvsadm -R) lines applied (in check mode - that would be applied), in order.
+  description:
+    - The C(ipvsadm -R) lines applied (in check mode - that would be applied), in order.
+    - With the netlink backend each line is sent as one acknowledged request.
   returned: always
   type: list
   elements: str
@@ -353,7 +404,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import Ipv
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import table_from_spec
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_timeouts import canon_timeouts
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import (
-    Runner, converge,
+    BACKENDS, converge, select_backend,
 )
 
 # No "choices" on these options: the collection's model passes null for
@@ -426,8 +477,10 @@ def main():
             services=dict(type='list', elements='dict', required=True, options=SERVICE_SPEC),
             purge=dict(type='bool', default=True),
             purge_scope=dict(type='list', elements='raw'),
+            exclude=dict(type='list', elements='raw'),
             timeouts=dict(type='dict', options=dict(
                 tcp=dict(type='int'), tcpfin=dict(type='int'), udp=dict(type='int'))),
+            backend=dict(type='str', default='auto', choices=list(BACKENDS)),
             ipvsadm_path=dict(type='path'),
             save=dict(type='path'),
         ),
@@ -436,19 +489,30 @@ def main():
     # ipvsadm output is parsed; keep it in the C locale.
     module.run_command_environ_update = dict(LANG='C', LC_ALL='C', LC_MESSAGES='C')
     p = module.params
-    ipvsadm = p['ipvsadm_path'] or module.get_bin_path('ipvsadm', required=True)
 
     def run_command(args, data=None):
         return module.run_command(args, data=data, binary_data=True)
 
+    def find_ipvsadm():
+        return p['ipvsadm_path'] or module.get_bin_path('ipvsadm')
+
+    runner, fallback = None, None
     try:
         declared = table_from_spec(p['services'])
-        result = converge(Runner(run_command, ipvsadm), declared, purge=p['purge'],
-                          scope=p['purge_scope'], timeouts=canon_timeouts(p['timeouts']),
+        timeouts = canon_timeouts(p['timeouts'])
+        runner, fallback = select_backend(p['backend'], run_command, find_ipvsadm)
+        result = converge(runner, declared, purge=p['purge'],
+                          scope=p['purge_scope'], timeouts=timeouts,
                           check_mode=module.check_mode, want_diff=module._diff,
-                          want_save=bool(p['save']))
+                          want_save=bool(p['save']), exclude=p['exclude'])
     except IpvsError as exc:
-        module.fail_json(**exc.to_result())
+        failed = exc.to_result()
+        if runner is not None:
+            failed['backend'] = runner.backend
+        module.fail_json(**failed)
+    result['backend'] = runner.backend
+    if fallback:
+        result['backend_fallback'] = fallback
     if p['save']:
         result['saved'], file_diff = save_file(module, p['save'], result.pop('restore_file'))
         result['changed'] = result['changed'] or result['saved']

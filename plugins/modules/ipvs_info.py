@@ -15,6 +15,9 @@ description:
     packet and byte counters (C(ipvsadm -Ln --stats --exact)), optionally rates and
     thresholds, the IPVS timeouts (C(ipvsadm -Ln --timeout)) and the connection sync
     daemons (C(ipvsadm -Ln --daemon)).
+  - By default (O(backend=auto)) everything is read over the kernel's IPVS generic netlink
+    family (one socket, Python standard library only, ipvsadm not needed); C(ipvsadm) is
+    the fallback and a selectable backend. Both give the same fact.
   - When the kernel has no IPVS, returns RV(ipvs.loaded=false) instead of failing.
   - Read-only; runs the same in check mode.
 author:
@@ -32,9 +35,19 @@ options:
     description: Read real server connection thresholds (C(ipvsadm -Ln --thresholds)).
     type: bool
     default: false
+  backend:
+    description:
+      - V(netlink) reads over the IPVS generic netlink family (counters and rates as the
+        kernel keeps them, exact), V(ipvsadm) runs one ipvsadm listing per item, V(auto)
+        takes netlink when the IPVS family resolves, else ipvsadm. RV(backend) says which
+        was used.
+    type: str
+    choices: [auto, netlink, ipvsadm]
+    default: auto
   ipvsadm_path:
     description:
       - Path of the ipvsadm binary. Found in the system path when not given.
+      - Only used with the ipvsadm backend (chosen, or as the fallback of V(auto)).
     type: path
 attributes:
   check_mode:
@@ -44,12 +57,13 @@ attributes:
     description: Returns no diff.
     support: none
   platform:
-    description: Linux directors with ipvsadm.
+    description: Linux directors with IPVS.
     platforms: linux
     support: full
 notes:
-  - Each listing is a separate ipvsadm run, so counters of a service created or removed
-    between two runs may be missing (V(null)).
+  - With ipvsadm each listing is a separate run, so counters of a service created or
+    removed between two runs may be missing (V(null)). With netlink a service and its
+    real servers are read together, one dump request per service.
 seealso:
   - module: lvs.cluster.ipvs
 '''
@@ -66,17 +80,22 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+backend:
+  description: The backend used, V(netlink) or V(ipvsadm); V(null) when neither could be used.
+  returned: always
+  type: str
+  sample: netlink
 ipvs:
   description: IPVS state of the host.
   returned: always
   type: dict
   contains:
     loaded:
-      description: Whether ipvsadm could reach IPVS in the kernel.
+      description: Whether the backend could reach IPVS in the kernel.
       type: bool
       sample: true
     error:
-      description: The ipvsadm error when RV(ipvs.loaded) is false.
+      description: The ipvsadm or netlink error when RV(ipvs.loaded) is false.
       type: str
       returned: when RV(ipvs.loaded) is false
     version:
@@ -123,7 +142,9 @@ ipvs:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import Runner
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_listing import not_loaded_info
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_netlink import FamilyMissing
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import BACKENDS, select_backend
 
 
 def main():
@@ -132,6 +153,7 @@ def main():
             stats=dict(type='bool', default=True),
             rates=dict(type='bool', default=False),
             thresholds=dict(type='bool', default=False),
+            backend=dict(type='str', default='auto', choices=list(BACKENDS)),
             ipvsadm_path=dict(type='path'),
         ),
         supports_check_mode=True,
@@ -139,17 +161,28 @@ def main():
     # ipvsadm output is parsed; keep it in the C locale.
     module.run_command_environ_update = dict(LANG='C', LC_ALL='C', LC_MESSAGES='C')
     p = module.params
-    ipvsadm = p['ipvsadm_path'] or module.get_bin_path('ipvsadm', required=True)
 
     def run_command(args, data=None):
         return module.run_command(args, data=data)
 
+    def find_ipvsadm():
+        return p['ipvsadm_path'] or module.get_bin_path('ipvsadm')
+
     try:
-        info = Runner(run_command, ipvsadm).read_info(
-            stats=p['stats'], rates=p['rates'], thresholds=p['thresholds'])
+        runner, _fallback = select_backend(p['backend'], run_command, find_ipvsadm)
+    except FamilyMissing as exc:
+        # backend=netlink on a kernel without IPVS: not loaded, as with ipvsadm.
+        module.exit_json(changed=False, backend=None, ipvs=not_loaded_info(exc.msg))
     except IpvsError as exc:
+        if exc.details.get('netlink_error'):
+            # auto: no IPVS family and no ipvsadm to ask instead.
+            module.exit_json(changed=False, backend=None, ipvs=not_loaded_info(exc.msg))
         module.fail_json(**exc.to_result())
-    module.exit_json(changed=False, ipvs=info)
+    try:
+        info = runner.read_info(stats=p['stats'], rates=p['rates'], thresholds=p['thresholds'])
+    except IpvsError as exc:
+        module.fail_json(backend=runner.backend, **exc.to_result())
+    module.exit_json(changed=False, backend=runner.backend, ipvs=info)
 
 
 if __name__ == '__main__':

@@ -13,7 +13,8 @@ short_description: Validate an LVS cluster inventory on the controller
 description:
   - Checks the LVS inventory contract (groups C(lvs_directors), C(lvs_dr_realservers),
     C(lvs_tun_realservers), C(lvs_nat_realservers), the cluster-wide C(lvs_services)
-    and the per-host C(lvs_*) variables) against every rule in C(docs/rules.md).
+    and C(lvs_director_groups), and the per-host C(lvs_*) variables) against every rule
+    in C(docs/rules.md).
   - Runs entirely on the controller from inventory variables. It reads no fact and
     contacts no host, so it gives the same answer when every host is unreachable.
   - Reports B(all) findings at once. Each finding has a stable rule id, the host, the
@@ -31,6 +32,14 @@ options:
         in the LVS groups; they must all see the same value (normally it is defined once
         in C(group_vars/all)). If none of them defines it, the play host's
         C(lvs_services) is used.
+    type: raw
+  director_groups:
+    description:
+      - The director groups (VRRP pairs or sets of directors) to validate, in the
+        C(lvs_director_groups) format of C(docs/inventory.md).
+      - When not given, C(lvs_director_groups) is read like C(lvs_services) (every host in
+        the LVS groups must see the same value, else the play host's). Undefined everywhere
+        means no director group.
     type: raw
   strict:
     description:
@@ -167,11 +176,22 @@ services:
       server C(weight)) and each real server's C(address) resolved from its host's C(lvs_address). Keys
       C(name), C(mode), C(protocol), C(vip) (not for a fwmark service without VIP), C(port), C(fwmark)
       (fwmark services only), C(scheduler), C(persistence_timeout), C(directors), C(realservers)
-      (C(host), C(address), C(weight), and C(port) when remapped).
+      (C(host), C(address), C(weight), and C(port) when remapped), C(health_check) (the check with
+      every default applied - C(type), C(port), C(path), C(status), C(interval), C(timeout),
+      C(retries), C(via) - or V(null)).
     - C(playbooks/verify.yml) probes and reports from it.
   returned: when O(host) is not set
   type: list
   elements: dict
+director_groups:
+  description:
+    - The director groups in inventory order, each with C(name), C(directors), C(virtual_router_id),
+      C(vips) (the VIPs of the group's services, host prefix) and C(dip) (the floating NAT DIP with its
+      prefix, or V(null)).
+  returned: when O(host) is not set
+  type: list
+  elements: dict
+  sample: [{name: edge, directors: [lb1, lb2], virtual_router_id: 51, vips: [10.0.0.10/32], dip: null}]
 host_findings:
   description:
     - Host name to the findings that concern that host (about it, about a service it takes part in, or
@@ -185,7 +205,11 @@ host_view:
   description:
     - What the roles configure on O(host) - keys C(host), C(address), C(family), C(director),
       C(dr_realserver), C(tun_realserver), C(nat_realserver). See C(docs/inventory.md).
-    - C(director.ipvs_services) is the O(lvs.cluster.ipvs#module:services) option for that director.
+    - C(director.ipvs_services) is the O(lvs.cluster.ipvs#module:services) option for that director
+      (services without C(health_check)).
+    - C(director.keepalived) is what keepalived does on that director (VRRP of its director group,
+      health-checked services, probe services), or V(null). In a director group C(director.vips) is
+      empty and C(director.internal_address) V(null), as keepalived holds them.
   returned: when O(host) is set
   type: dict
 '''

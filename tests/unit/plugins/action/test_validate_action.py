@@ -175,6 +175,7 @@ def test_helpers():
     assert _referenced_hosts([{"directors": ["d1", 3], "realservers": [{"host": "r1"}, "r2", {"host": None}]},
                               None]) == {"d1", "r1"}
     assert _referenced_hosts("x") == set()
+    assert _referenced_hosts([], [{"directors": ["d1", 2]}, "x", {"directors": "d2"}]) == {"d1"}
 
 
 def test_hosts_mode_is_the_model_for_a_roles_own_play():
@@ -213,3 +214,45 @@ def test_whole_inventory_returns_services_and_sparse_host_findings():
 def test_host_and_hosts_are_mutually_exclusive():
     result = run_action(os.path.join(INVENTORIES, "mixed", "hosts.yml"), host="dr1", hosts=["dr1"])
     assert result["failed"] and "mutually exclusive" in result["msg"]
+
+
+def test_director_groups_from_hostvars_and_option():
+    path = os.path.join(INVENTORIES, "nat", "hosts.yml")
+    result = run_action(path)
+    assert not result.get("failed"), result
+    assert result["director_groups"] == [{"name": "edge", "directors": ["lb1", "lb2"], "virtual_router_id": 51,
+                                          "vips": ["203.0.113.30/32"], "dip": "192.168.10.1/24"}]
+    vrrp = result["host_views"]["lb2"]["director"]["keepalived"]["vrrp"]
+    assert (vrrp["priority"], vrrp["unicast_peers"]) == (190, ["203.0.113.2"])
+    assert result["services"][0]["health_check"] is None
+    # The option replaces the inventory's value: without a group, two directors are an error.
+    result = run_action(path, director_groups=[], fail_on_error=False)
+    assert [f["rule"] for f in result["findings"]] == ["ha-group"]
+    assert result["director_groups"] == []
+
+
+def test_director_groups_must_agree_and_priority_is_read(inventory_dir):
+    path = inventory_dir("""\
+        all:
+          vars:
+            lvs_services: [{name: web, vip: 10.0.0.10, port: 80, mode: dr, realservers: [{host: r1}]}]
+            lvs_director_groups: [{name: edge, directors: [d1, d2], virtual_router_id: "{{ vrid }}"}]
+            vrid: 51
+          children:
+            lvs_directors:
+              vars: {lvs_director_vip_interface: eth1}
+              hosts:
+                d1: {lvs_address: 10.0.0.1/24, lvs_director_priority: "{{ 150 }}"}
+                d2:
+                  lvs_address: 10.0.0.2/24
+                  lvs_director_groups: [{name: edge, directors: [d1, d2], virtual_router_id: 52}]
+            lvs_dr_realservers:
+              hosts:
+                r1: {lvs_address: 10.0.0.11/24}
+        """)
+    result = run_action(path, fail_on_error=False)
+    assert [f["message"] for f in result["findings"]] == [
+        "host d2: sees a different lvs_director_groups than host d1; lvs_director_groups is cluster-wide, define it "
+        "once (group_vars/all) and not per host or group [schema]"]
+    assert result["host_views"]["d1"]["director"]["keepalived"]["vrrp"]["priority"] == 150
+    assert result["host_views"]["d1"]["director"]["keepalived"]["vrrp"]["virtual_router_id"] == 51

@@ -49,6 +49,8 @@ class Lab(object):
         self.services = copy.deepcopy(LAB_SERVICES)
         self.hostvars = copy.deepcopy(LAB_HOSTVARS)
         self.groups = copy.deepcopy(LAB_GROUPS)
+        # lvs_director_groups (None: not defined); pass it as validate(director_groups=...).
+        self.director_groups = None
 
     def service(self, name):
         for svc in self.services:

@@ -40,6 +40,7 @@ def inventories(draw):
     floating DIP shared by the site's directors."""
     hostvars, groups, services = {}, {"lvs_directors": [], "lvs_dr_realservers": [],
                                       "lvs_tun_realservers": [], "lvs_nat_realservers": []}, []
+    director_groups = []
     sites = draw(st.integers(1, 3))
     fwmark = 0
     for site in range(sites):
@@ -50,6 +51,10 @@ def inventories(draw):
                               "lvs_director_internal_interface": "eth2",
                               "lvs_director_internal_address": _iface(family, site, 2, 1)}
             groups["lvs_directors"].append(name)
+        if len(directors) > 1:
+            # A director pair is a VRRP group; sites are segments of their own, so one id would do.
+            director_groups.append({"name": "site%d" % site, "directors": list(directors),
+                                    "virtual_router_id": 10 + site})
         pool = {}
         for mode, net, base in (("dr", 0, 10), ("tun", 1, 20), ("nat", 2, 30)):
             count = draw(st.integers(0, 3))
@@ -90,11 +95,11 @@ def inventories(draw):
                 svc["realservers"].append(rs)
             services.append(svc)
     groups["all"] = list(hostvars)
-    return {"services": services, "hostvars": hostvars, "groups": groups}
+    return {"services": services, "hostvars": hostvars, "groups": groups, "director_groups": director_groups}
 
 
 def run(inv, allow=False):
-    return validate(inv["services"], inv["hostvars"], inv["groups"], allow)
+    return validate(inv["services"], inv["hostvars"], inv["groups"], allow, inv["director_groups"])
 
 
 def error_rules(result):
@@ -239,7 +244,31 @@ def m_schema_weight(data, inv):
     return "schema"
 
 
+def m_ha_drop_group(data, inv):
+    assume(inv["director_groups"])
+    inv["director_groups"].pop(data.draw(st.integers(0, len(inv["director_groups"]) - 1)))
+    return "ha-group"
+
+
+def m_ha_vrid(data, inv):
+    assume(inv["director_groups"])
+    group = data.draw(st.sampled_from(inv["director_groups"]))
+    group["virtual_router_id"] = data.draw(st.sampled_from([0, 256, None, "51"]))
+    return "ha-vrid"
+
+
+def m_ha_same_priority(data, inv):
+    assume(inv["director_groups"])
+    first, second = data.draw(st.sampled_from(inv["director_groups"]))["directors"][:2]
+    inv["hostvars"][second]["lvs_director_priority"] = data.draw(st.sampled_from([200, 201]))
+    inv["hostvars"][first]["lvs_director_priority"] = inv["hostvars"][second]["lvs_director_priority"]
+    return "ha-priority"
+
+
 MUTATIONS = {
+    "ha-drop-group": m_ha_drop_group,
+    "ha-vrid": m_ha_vrid,
+    "ha-same-priority": m_ha_same_priority,
     "dr-move-subnet": m_dr_move_subnet,
     "dr-port-remap": m_port_remap("dr"),
     "tun-port-remap": m_port_remap("tun"),

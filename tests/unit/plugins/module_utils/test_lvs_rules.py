@@ -18,7 +18,7 @@ from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.lvs_lab imp
 
 
 def run(lab, allow=False):
-    return validate(*lab.args(), allow_director_as_realserver=allow)
+    return validate(*lab.args(), allow_director_as_realserver=allow, director_groups=lab.director_groups)
 
 
 def rules(result, severity=None):
@@ -143,6 +143,8 @@ def test_nat_directors_must_share_the_dip():
     lab = Lab()
     lab.add_host("director2", "lvs_directors", lvs_address="10.0.0.2/24", lvs_director_vip_interface="eth1",
                  lvs_director_internal_address="192.168.10.2/24")
+    # Two directors of one service are a director group (rule ha-group).
+    lab.director_groups = [{"name": "edge", "directors": ["director1", "director2"], "virtual_router_id": 51}]
     (finding,) = only(run(lab), "nat-gateway-is-dip")
     assert finding.host == "director2" and "share one floating DIP" in finding.message
     lab.hostvars["director2"]["lvs_director_internal_address"] = "192.168.10.1/24"
@@ -243,7 +245,7 @@ def test_director_not_in_group():
     lab = Lab()
     lab.add_host("director2", None, lvs_address="10.0.0.2/24", lvs_director_vip_interface="eth1",
                  lvs_director_internal_address="192.168.10.1/24")
-    lab.service("web-dr")["directors"] = ["director1", "director2"]
+    lab.service("web-dr")["directors"] = ["director2"]
     result = run(lab)
     (finding,) = only(result, "role-membership")
     assert finding.host == "director2" and "not in group lvs_directors" in finding.message

@@ -1031,7 +1031,16 @@ def test_sysctl_lines_index_only_key_equals_value_lines():
     lines = ['net.ipv4.ip_forward = 1', 'sysctl: cannot stat /proc/sys/net/ipv4/vs/x: No such file', '',
              'net.ipv4.ip_local_port_range = 32768\t60999']
     _links, _addrs, _routes, values = index_live([], [], lines)
-    assert values == {'net.ipv4.ip_forward': '1', 'net.ipv4.ip_local_port_range': '32768\t60999'}
+    # Multi-value keys print tab-separated; kept space-separated, as sysctl -w and sysctl.d write them.
+    assert values == {'net.ipv4.ip_forward': '1', 'net.ipv4.ip_local_port_range': '32768 60999'}
+
+
+def test_multi_value_sysctl_converges():
+    # net.ipv4.vs.sync_threshold reads back as "3<TAB>50": wanting "3 50" is no change.
+    result = compute({'sysctl': {'net.ipv4.vs.sync_threshold': '3  50'}}, {}, [], [], ['net.ipv4.vs.sync_threshold = 3\t50'],
+                     prune=True)
+    assert result['set_sysctl'] == []
+    assert result['record']['sysctl'] == {'net.ipv4.vs.sync_threshold': '3 50'}
 
 
 def test_index_live_keys():

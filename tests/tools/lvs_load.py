@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Client-side traffic for the lab's HA and rollout proofs (stdlib only; runs on a lab guest).
+
+    lvs_load.py load URL --stop FILE [--interval 0.02] [--timeout 1] [--max 600]
+        One new TCP connection per request until FILE exists (or --max seconds).  Prints one JSON
+        object: total, failed, per-host answers, the failures (time, error) and the longest
+        time without a successful answer (the outage a failover or a drain cost).
+    lvs_load.py hold HOST PORT COUNT --release FILE [--max 600]
+        Opens COUNT connections and sends the first half of a request on each (so each is an
+        established, synced IPVS connection), waits until FILE exists, then ends the requests
+        and prints JSON: per connection the host that answered or the error.
+
+Times are monotonic seconds from the start; ``wall_start`` is the epoch second of the start so a
+caller can line events up with its own clock.
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+import time
+from urllib.parse import urlsplit
+
+
+def _request(host, port, path, timeout):
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.settimeout(timeout)
+        sock.sendall(('GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' % (path, host)).encode())
+        data = b''
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b'\r\n\r\n')
+    if not head.startswith(b'HTTP/1.') or b' 200 ' not in head.split(b'\r\n', 1)[0] + b' ':
+        raise OSError('bad answer %r' % head[:40])
+    return body.decode(errors='replace').strip()
+
+
+def load(args):
+    url = urlsplit(args.url)
+    host, port, path = url.hostname, url.port or 80, url.path or '/'
+    start, wall = time.monotonic(), time.time()
+    total, failures, hosts = 0, [], {}
+    last_ok = 0.0
+    longest_gap = 0.0
+    while time.monotonic() - start < args.max and not os.path.exists(args.stop):
+        began = time.monotonic() - start
+        total += 1
+        try:
+            answer = _request(host, port, path, args.timeout)
+            hosts[answer] = hosts.get(answer, 0) + 1
+            now = time.monotonic() - start
+            longest_gap = max(longest_gap, now - last_ok)
+            last_ok = now
+        except (OSError, socket.timeout) as exc:
+            failures.append({'t': round(began, 3), 'error': str(exc) or type(exc).__name__})
+        spent = time.monotonic() - start - began
+        if spent < args.interval:
+            time.sleep(args.interval - spent)
+    end = time.monotonic() - start
+    json.dump({'url': args.url, 'wall_start': wall, 'seconds': round(end, 3), 'total': total,
+               'failed': len(failures), 'hosts': hosts, 'longest_gap': round(longest_gap, 3),
+               'failures': failures[:200]}, sys.stdout)
+    sys.stdout.write('\n')
+
+
+def hold(args):
+    start, wall = time.monotonic(), time.time()
+    conns = []
+    for _ in range(args.count):
+        try:
+            sock = socket.create_connection((args.host, args.port), timeout=5)
+            # Half the request: the connection is established and has carried data both ways
+            # at the TCP level, so IPVS syncs it (sync_threshold counts packets).
+            sock.sendall(('GET / HTTP/1.0\r\nHost: %s\r\n' % args.host).encode())
+            conns.append(sock)
+        except OSError as exc:
+            conns.append(exc)
+    while time.monotonic() - start < args.max and not os.path.exists(args.release):
+        time.sleep(0.1)
+    results = []
+    for sock in conns:
+        if isinstance(sock, Exception):
+            results.append({'ok': False, 'error': 'connect: %s' % sock})
+            continue
+        try:
+            sock.settimeout(args.timeout)
+            sock.sendall(b'\r\n')
+            data = b''
+            while True:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            head, _, body = data.partition(b'\r\n\r\n')
+            ok = head.startswith(b'HTTP/1.') and b' 200 ' in head.split(b'\r\n', 1)[0] + b' '
+            results.append({'ok': ok, 'host': body.decode(errors='replace').strip() if ok else None,
+                            'error': None if ok else 'bad answer %r' % head[:40]})
+        except OSError as exc:
+            results.append({'ok': False, 'error': str(exc) or type(exc).__name__})
+        finally:
+            sock.close()
+    survived = sum(1 for r in results if r['ok'])
+    json.dump({'wall_start': wall, 'count': args.count, 'survived': survived,
+               'percent': round(100.0 * survived / max(args.count, 1), 1), 'results': results}, sys.stdout)
+    sys.stdout.write('\n')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest='cmd', required=True)
+    p = sub.add_parser('load')
+    p.add_argument('url')
+    p.add_argument('--stop', required=True)
+    p.add_argument('--interval', type=float, default=0.02)
+    p.add_argument('--timeout', type=float, default=1.0)
+    p.add_argument('--max', type=float, default=600)
+    p.set_defaults(func=load)
+    p = sub.add_parser('hold')
+    p.add_argument('host')
+    p.add_argument('port', type=int)
+    p.add_argument('count', type=int)
+    p.add_argument('--release', required=True)
+    p.add_argument('--timeout', type=float, default=10)
+    p.add_argument('--max', type=float, default=600)
+    p.set_defaults(func=hold)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == '__main__':
+    main()
