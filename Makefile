@@ -3,7 +3,7 @@
 # `make test` is what CI (.ci/run) runs: it sets up a fresh Debian 12 machine
 # (apt packages, pinned virtualenv, offline fixes for ansible-test/ansible-lint)
 # and runs unit, lint, sanity, e2e, the lab's own tests and every Molecule scenario (lab_smoke,
-# dr, tun, nat, ipv6, mixed) on the User-Mode Linux lab (real IPVS).
+# dr, tun, nat, ipv6, mixed, ha) on the User-Mode Linux lab (real IPVS).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -26,7 +26,7 @@ export PATH := $(BIN):$(PATH)
 # two labs at once on 2 cores slow each other down more than they gain). All six fit CI's
 # 45-minute budget since a converge costs one module call per host (about 44 min of lab
 # parts measured here; times: docs/testing.md). SCENARIOS=... picks others.
-ALL_SCENARIOS := lab_smoke dr tun nat ipv6 mixed
+ALL_SCENARIOS := lab_smoke dr tun nat ipv6 mixed ha
 SCENARIOS ?= $(ALL_SCENARIOS)
 # A failed scenario runs once more; a pass then is reported FLAKY with the first failure
 # (tests/tools/run_scenarios.py). MOLECULE_RETRY=0 fails at once.

@@ -6,8 +6,11 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import json
+
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.lvs.cluster.plugins.module_utils._verify_ha import judge
 from ansible_collections.lvs.cluster.plugins.module_utils._verify_report import plan, report
 
 
@@ -25,9 +28,23 @@ def verify_report(services, addresses=None, sent=None, before=None, after=None):
         raise AnsibleFilterError('lvs.cluster.verify_report: malformed input: %s' % (exc,))
 
 
+def verify_ha(groups, services=None, hosts=None, addrs=None, ipvs=None):
+    """``hosts``, ``addrs`` (``ip -j addr`` stdout, or undefined when not read) and ``ipvs``
+    (ipvs_info's ipvs) are parallel lists, one entry per director of the play."""
+    try:
+        directors = {}
+        for host, addr, table in zip(hosts or [], addrs or [], ipvs or []):
+            if isinstance(addr, str) and addr.strip():
+                directors[host] = {'addr': json.loads(addr), 'ipvs': table}
+        return judge(groups or [], services or [], directors)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError('lvs.cluster.verify_ha: malformed input: %s' % (exc,))
+
+
 class FilterModule(object):
     def filters(self):
         return {
             'verify_plan': verify_plan,
             'verify_report': verify_report,
+            'verify_ha': verify_ha,
         }

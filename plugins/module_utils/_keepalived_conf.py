@@ -29,8 +29,52 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 CONF_PATH = '/etc/keepalived/keepalived.conf'
-# keepalived -t must see the staged file next to the live one (scripts are resolved relative to it).
-STAGED_PATH = '/etc/keepalived/keepalived.conf.lvs-staged'
+# Next to the config: keepalived -t on a staged config fails when a script it names is missing.
+ALIVE_SCRIPT_PATH = '/etc/keepalived/lvs-cluster-alive'
+# Subtracted from the priority while none of the director's health-checked services has a live
+# real server (its own checks failed, as when its link is cut): more than any priority spread, so
+# an isolated director that comes back cannot win the election it forces with empty services.
+ALIVE_PENALTY = 253
+
+# The VRRP track script: exit 0 when one of the services given (tcp:10.0.0.10:80, fwm:7) has a
+# real server with a weight above 0 in /proc/net/ip_vs (no ipvsadm needed).
+ALIVE_SCRIPT = '''#!/usr/bin/python3
+# lvs.cluster: VRRP track script of keepalived's director group (keepalived.conf vrrp_script).
+# Exit 0 when one of the services given (tcp:10.0.0.10:80, udp:[2001:db8::1]:53, fwm:7) has a
+# real server with a weight above 0 in the kernel's IPVS table; 1 otherwise.
+import ipaddress
+import sys
+
+
+def _addr(text):
+    host, _, port = text.rpartition(':')
+    host = host.strip('[]')
+    if ':' not in host:
+        host = str(ipaddress.IPv4Address(int(host, 16)))
+    return str(ipaddress.ip_address(host)), int(port, 16)
+
+
+def live():
+    found, current = set(), None
+    with open('/proc/net/ip_vs') as table:
+        for line in table:
+            fields = line.split()
+            if len(fields) >= 3 and fields[0] in ('TCP', 'UDP', 'SCTP'):
+                address, port = _addr(fields[1])
+                current = '%s:%s' % (fields[0].lower(), '[%s]:%d' % (address, port) if ':' in address else '%s:%d' % (address, port))
+            elif len(fields) >= 2 and fields[0] == 'FWM':
+                current = 'fwm:%d' % int(fields[1], 16)
+            elif len(fields) >= 4 and fields[0] == '->' and current and fields[3].isdigit() and int(fields[3]) > 0:
+                found.add(current)
+    return found
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(0 if live() & set(sys.argv[1:]) else 1)
+    except (OSError, ValueError):
+        sys.exit(1)
+'''
 
 _KIND = {'dr': 'DR', 'tun': 'TUN', 'nat': 'NAT'}
 _INDENT = '    '
@@ -63,15 +107,52 @@ class _Out(object):
         return '\n'.join(self.lines) + '\n'
 
 
-def _global_defs(out, host, vrrp):
+def _global_defs(out, host, vrrp, scripts):
     out.open('global_defs')
     out.line('router_id %s' % host)
+    if scripts:
+        # The only script is the collection's own, root-owned and not writable by others.
+        out.line('enable_script_security')
+        out.line('script_user root')
     if vrrp is not None and vrrp.get('sync'):
         out.line('lvs_sync_daemon %s inst %s id %d' % (vrrp['sync_interface'], vrrp['instance'], vrrp['sync_id']))
     out.close()
 
 
-def _vrrp_instance(out, vrrp):
+def _service_id(svc):
+    """How the alive script names a service (the /proc/net/ip_vs key, decoded)."""
+    if svc.get('fwmark') is not None:
+        return 'fwm:%d' % svc['fwmark']
+    address = svc['address']
+    return '%s:%s' % (svc['protocol'], '[%s]:%d' % (address, svc['port']) if ':' in address else '%s:%d' % (address, svc['port']))
+
+
+def alive_script_needed(view):
+    """The track script guards a group whose director has services checked on every member."""
+    return view.get('vrrp') is not None and bool(_alive_services(view))
+
+
+def _alive_services(view):
+    # NAT checks are suspended on the backup (ha_suspend), so they say nothing about isolation.
+    return [_service_id(s) for s in view.get('virtual_servers') or ()
+            if (s.get('mode') or (s['realservers'][0]['forward'] if s.get('realservers') else 'dr')) != 'nat']
+
+
+def _vrrp_script(out, view):
+    vrrp = view['vrrp']
+    out.line()
+    out.open('vrrp_script %s_alive' % vrrp['instance'])
+    out.line('script "%s %s"' % (ALIVE_SCRIPT_PATH, ' '.join(_alive_services(view))))
+    out.line('interval 1')
+    out.line('fall 1')
+    # Slower to rise than an advert: after a mended link the isolated director sees the peer's
+    # advert (and backs off) before its own checks restore its priority.
+    out.line('rise 3')
+    out.line('weight -%d' % ALIVE_PENALTY)
+    out.close()
+
+
+def _vrrp_instance(out, vrrp, alive=False):
     family = 6 if ':' in vrrp['unicast_src'] else 4
     in_advert = [a for a in vrrp['addresses'] if a.get('family', 6 if ':' in a['address'] else 4) == family]
     excluded = [a for a in vrrp['addresses'] if a not in in_advert]
@@ -100,6 +181,10 @@ def _vrrp_instance(out, vrrp):
         out.open('track_interface')
         for name in tracked:
             out.line(name)
+        out.close()
+    if alive:
+        out.open('track_script')
+        out.line('%s_alive' % vrrp['instance'])
         out.close()
     out.open('virtual_ipaddress')
     for addr in in_advert:
@@ -190,9 +275,12 @@ def render(host, view, header=''):
     """The whole keepalived.conf for ``host`` from ``view`` (the director view's ``keepalived``)."""
     out = _Out()
     vrrp = view.get('vrrp')
-    _global_defs(out, host, vrrp)
+    alive = alive_script_needed(view)
+    _global_defs(out, host, vrrp, alive)
+    if alive:
+        _vrrp_script(out, view)
     if vrrp is not None:
-        _vrrp_instance(out, vrrp)
+        _vrrp_instance(out, vrrp, alive)
     for svc in view.get('virtual_servers') or ():
         _virtual_server(out, svc, vrrp is not None)
     for probe in view.get('probes') or ():

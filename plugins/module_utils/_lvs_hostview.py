@@ -371,5 +371,5 @@ def group_list(model):
                     break
         out.append({"name": group.name, "directors": list(group.directors),
                     "virtual_router_id": group.virtual_router_id, "vips": _sorted_vips(vips[id(group)]),
-                    "dip": dip})
+                    "dip": dip, "sync": group.sync})
     return out

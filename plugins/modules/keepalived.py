@@ -26,6 +26,11 @@ description:
     not within O(settle_timeout).
   - In check mode it predicts the config diff and the IPVS commands the reload will make.
   - Never emits C(vrrp_strict), whose filter drops VIP traffic before IPVS sees it.
+  - In a director group with health-checked DR or TUN services it also installs
+    C(lvs-cluster-alive) next to the config, a VRRP track script that takes 253 off the
+    priority while none of those services has a live real server on this director (its own
+    checks failed, as when its link is cut), so that a director coming back from isolation
+    cannot win the election with empty services.
 author:
   - lvs.cluster contributors (!UNKNOWN)
 options:
@@ -148,7 +153,9 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import Runner
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError, Table
-from ansible_collections.lvs.cluster.plugins.module_utils._keepalived_conf import render
+from ansible_collections.lvs.cluster.plugins.module_utils._keepalived_conf import (
+    ALIVE_SCRIPT, ALIVE_SCRIPT_PATH, alive_script_needed, render,
+)
 from ansible_collections.lvs.cluster.plugins.module_utils._keepalived_plan import (
     mismatches, owned_line, parse_owned, planned_table, predict, restrict, with_drain,
 )
@@ -210,6 +217,18 @@ class Host(object):
                 present.add(fields[3].split('/')[0])
         return [a['address'] for a in addresses if a['address'].split('/')[0] in present]
 
+    def write_script(self, path, content):
+        """The VRRP track script, root-owned 0755 (keepalived's script security refuses others)."""
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755)
+        fd, tmp = tempfile.mkstemp(prefix='.lvs-cluster-alive.', dir=directory)
+        self.module.add_cleanup_file(tmp)
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(to_bytes(content))
+        os.chmod(tmp, 0o755)
+        self.module.atomic_move(tmp, path)
+
     def stage_and_test(self, path, content):
         directory = os.path.dirname(path) or '.'
         if not os.path.isdir(directory):
@@ -239,7 +258,10 @@ def present(module, host, p):
     vrrp = view.get('vrrp')
     addresses = (vrrp or {}).get('addresses') or []
     held_before = host.held(addresses)
-    config_changed = before != content
+    script = os.path.join(os.path.dirname(p['path']), os.path.basename(ALIVE_SCRIPT_PATH))
+    wants_script = alive_script_needed(view)
+    script_changed = wants_script and _read(script) != ALIVE_SCRIPT
+    config_changed = before != content or script_changed
     active = host.systemctl('is-active', '--quiet', 'keepalived')
     enabled = host.systemctl('is-enabled', '--quiet', 'keepalived')
     result = {'changed': config_changed or not active or not enabled, 'config_changed': config_changed,
@@ -257,6 +279,9 @@ def present(module, host, p):
         if config_changed or not active:
             result['action'] = 'reload' if active else 'start'
         return result
+    if script_changed:
+        # Before the config test: keepalived -t fails on a config naming a missing script.
+        host.write_script(script, ALIVE_SCRIPT)
     if config_changed:
         staged = host.stage_and_test(p['path'], content)
         module.atomic_move(staged, p['path'])
@@ -315,6 +340,9 @@ def absent(module, host, p):
         result['action'] = 'stop'
     host.systemctl('disable', 'keepalived')
     os.unlink(p['path'])
+    script = os.path.join(os.path.dirname(p['path']), os.path.basename(ALIVE_SCRIPT_PATH))
+    if os.path.exists(script):
+        os.unlink(script)
     return result
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Client-side traffic for the lab's HA and rollout proofs (stdlib only; runs on a lab guest).
+"""Traffic and timing for the lab's HA and rollout proofs (stdlib only; runs on lab guests).
 
     lvs_load.py load URL --stop FILE [--interval 0.02] [--timeout 1] [--max 600]
         One new TCP connection per request until FILE exists (or --max seconds).  Prints one JSON
@@ -10,14 +10,25 @@
         established, synced IPVS connection), waits until FILE exists, then ends the requests
         and prints JSON: per connection the host that answered or the error.
 
-Times are monotonic seconds from the start; ``wall_start`` is the epoch second of the start so a
-caller can line events up with its own clock.
+    lvs_load.py wait-addr ADDRESS [--absent] [--timeout 30]
+        Polls `ip -j addr` every 50 ms until ADDRESS is on (or gone from) this host.
+    lvs_load.py wait-rs 'SERVICE' REALSERVER [--absent] [--timeout 30]
+        Polls `ipvsadm -Sn` every 50 ms until REALSERVER (10.0.0.11:80) is in (or out of) SERVICE
+        (as -Sn names it: '-t 10.0.0.10:80').
+    lvs_load.py stamp -- COMMAND...
+        Runs COMMAND and prints the epoch second it returned (to line events up across lab hosts,
+        whose clocks are the host's).
+
+Times are monotonic seconds from the start; ``wall_start`` and ``epoch`` are epoch seconds so a
+caller can line events up with its own clock.  The wait commands print {"ok", "epoch", "waited"}
+and exit 1 on timeout.
 """
 
 import argparse
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 from urllib.parse import urlsplit
@@ -109,6 +120,45 @@ def hold(args):
     sys.stdout.write('\n')
 
 
+def _wait(probe, absent, timeout):
+    start = time.monotonic()
+    while True:
+        present = probe()
+        if present != absent:
+            ok = True
+            break
+        if time.monotonic() - start >= timeout:
+            ok = False
+            break
+        time.sleep(0.05)
+    json.dump({'ok': ok, 'epoch': time.time(), 'waited': round(time.monotonic() - start, 3)}, sys.stdout)
+    sys.stdout.write('\n')
+    return 0 if ok else 1
+
+
+def wait_addr(args):
+    def probe():
+        out = subprocess.run(['ip', '-j', 'addr', 'show'], capture_output=True, text=True, check=False).stdout
+        return any(a.get('local') == args.address for link in json.loads(out or '[]') for a in link.get('addr_info', []))
+    return _wait(probe, args.absent, args.timeout)
+
+
+def wait_rs(args):
+    needle = '-a %s -r %s ' % (args.service, args.realserver)
+
+    def probe():
+        out = subprocess.run(['ipvsadm', '-Sn'], capture_output=True, text=True, check=False).stdout
+        return any(line.startswith(needle) for line in out.splitlines())
+    return _wait(probe, args.absent, args.timeout)
+
+
+def stamp(args):
+    rc = subprocess.run(args.command, check=False).returncode
+    json.dump({'rc': rc, 'epoch': time.time()}, sys.stdout)
+    sys.stdout.write('\n')
+    return rc
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest='cmd', required=True)
@@ -127,9 +177,25 @@ def main():
     p.add_argument('--timeout', type=float, default=10)
     p.add_argument('--max', type=float, default=600)
     p.set_defaults(func=hold)
+    p = sub.add_parser('wait-addr')
+    p.add_argument('address')
+    p.add_argument('--absent', action='store_true')
+    p.add_argument('--timeout', type=float, default=30)
+    p.set_defaults(func=wait_addr)
+    p = sub.add_parser('wait-rs')
+    p.add_argument('service')
+    p.add_argument('realserver')
+    p.add_argument('--absent', action='store_true')
+    p.add_argument('--timeout', type=float, default=30)
+    p.set_defaults(func=wait_rs)
+    p = sub.add_parser('stamp')
+    p.add_argument('command', nargs=argparse.REMAINDER)
+    p.set_defaults(func=stamp)
     args = parser.parse_args()
-    args.func(args)
+    if getattr(args, 'command', None) and args.command[0] == '--':
+        args.command = args.command[1:]
+    return args.func(args) or 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

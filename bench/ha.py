@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Director HA benchmark: failover gaps, connection survival and real-server eviction times.
+
+Boots the lab topology ``ha`` (client, directors lb1 and lb2, dr1, dr2, nat1) as its own
+instance unless ``--instance`` names one that is up, converges it with ``playbooks/site.yml``
+and the ``molecule/ha`` inventory (VRRP group ``edge``: advert_int 1, preempt false, sync on;
+``web-dr`` health-checked over HTTP through the forwarding path, interval 2, timeout 1,
+retries 1), then measures, each over ``--reps`` repetitions (default 10), p50 and max:
+
+1. failover gap on a hard power-off of the master (``labctl stop``, SIGKILL): the longest time
+   without a successful answer seen by a client opening a new connection every 50 ms;
+2. the same on a graceful ``systemctl stop keepalived`` of the master;
+3. the share of 50 established connections (half-sent requests) that complete on the new
+   master after a graceful failover, with ``sync: true`` and with ``sync: false``;
+4. the time from a real server's death (HTTP service stopped; VIP removed from its loopback)
+   until it leaves rotation on the master, and the failed requests meanwhile;
+5. with ``--subsecond``: the hard power-off gap at ``advert_int: 0.3`` (VRRPv3).
+
+Targets (issue 10): hard power-off <= 4 s at advert_int 1 and <= 1.5 s sub-second; graceful
+<= 1 s; >= 95 % of connections survive with sync; eviction within interval x (retries + 1) +
+timeout = 5 s.  All hosts are UML guests on the same 2 cores: compare runs on this machine.
+
+Usage: python3 bench/ha.py [--instance NAME] [--keep] [--reps N] [--subsecond]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+LABCTL = [sys.executable, str(ROOT / "lab" / "labctl.py")]
+INVENTORY = ROOT / "molecule" / "ha" / "inventory"
+TOOL = ROOT / "tests" / "tools" / "lvs_load.py"
+ENV = {
+    "ANSIBLE_PIPELINING": "True",
+    "ANSIBLE_FORKS": "10",
+    "ANSIBLE_HOST_KEY_CHECKING": "False",
+    "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=300s -o ServerAliveInterval=5 -o ServerAliveCountMax=3",
+    "ANSIBLE_FORCE_COLOR": "0",
+    "ANSIBLE_NOCOLOR": "1",
+    "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".tmp" / "collections"),
+}
+GROUP = {"name": "edge", "directors": ["lb1", "lb2"], "virtual_router_id": 51, "advert_int": 1,
+         "preempt": False, "sync": True}
+BOUND_EVICT = 2 * (1 + 1) + 1
+
+
+class Lab:
+    def __init__(self, instance: str) -> None:
+        self.instance = instance
+        self.inventory = ""
+
+    def ctl(self, *args: str) -> str:
+        return subprocess.run(LABCTL + list(args) + ["--instance", self.instance], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, check=True).stdout
+
+    def sh(self, host: str, *argv: str, check: bool = True) -> str:
+        proc = subprocess.run(LABCTL + ["ssh", host, "--instance", self.instance, "--", *argv],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"{host}: {' '.join(argv)}: rc={proc.returncode} {proc.stderr.strip()}")
+        return proc.stdout
+
+    def tool(self, host: str, *argv: str, check: bool = True) -> dict:
+        out = self.sh(host, "python3", "/usr/local/bin/lvs_load.py", *argv, check=check)
+        return json.loads(out.strip().splitlines()[-1])
+
+    def site(self, group: dict, log: Path) -> None:
+        argv = [str(BIN / "ansible-playbook"), "-i", self.inventory, "-i", str(INVENTORY),
+                str(ROOT / "playbooks" / "site.yml"), "-e", json.dumps({"lvs_director_groups": [group]})]
+        with open(log, "w") as out:
+            rc = subprocess.run(argv, env={**os.environ, **ENV}, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT).returncode
+        if rc != 0:
+            raise RuntimeError(f"site.yml failed (rc={rc}), see {log}")
+
+    def master(self) -> tuple[str, str]:
+        for lb, other in (("lb1", "lb2"), ("lb2", "lb1")):
+            if self.tool(lb, "wait-addr", "10.0.0.10", "--timeout", "0", check=False)["ok"]:
+                return lb, other
+        raise RuntimeError("no director holds 10.0.0.10")
+
+    def start_load(self) -> None:
+        self.sh("client", "rm", "-f", "/tmp/b.stop", "/tmp/b.load")
+        self.sh("client", "sh", "-c", "nohup python3 /usr/local/bin/lvs_load.py load http://10.0.0.10/ --stop /tmp/b.stop "
+                "--interval 0.05 --max 120 > /tmp/b.load 2>&1 &")
+
+    def stop_load(self) -> dict:
+        self.sh("client", "touch", "/tmp/b.stop")
+        for _ in range(100):
+            out = self.sh("client", "cat", "/tmp/b.load", check=False).strip()
+            if out:
+                return json.loads(out)
+            time.sleep(0.1)
+        raise RuntimeError("load did not report")
+
+    def wait_backup_state(self, host: str) -> None:
+        for _ in range(300):
+            if "Entering BACKUP STATE" in self.sh(host, "journalctl", "-b", "-u", "keepalived", "-o", "cat", check=False):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"{host}: keepalived never entered BACKUP")
+
+
+def stats(values: list[float]) -> str:
+    return f"p50 {statistics.median(values):6.2f}  max {max(values):6.2f}  (n={len(values)})"
+
+
+def hard_failover(lab: Lab, reps: int) -> list[float]:
+    gaps = []
+    for _ in range(reps):
+        master, backup = lab.master()
+        lab.start_load()
+        time.sleep(1)
+        lab.ctl("stop", master)
+        lab.tool(backup, "wait-addr", "10.0.0.10", "--timeout", "20")
+        time.sleep(1)
+        gaps.append(lab.stop_load()["longest_gap"])
+        lab.ctl("start", master)
+        lab.wait_backup_state(master)
+    return gaps
+
+
+def graceful_failover(lab: Lab, reps: int) -> list[float]:
+    gaps = []
+    for _ in range(reps):
+        master, backup = lab.master()
+        lab.start_load()
+        time.sleep(1)
+        lab.sh(master, "systemctl", "stop", "keepalived")
+        lab.tool(backup, "wait-addr", "10.0.0.10", "--timeout", "20")
+        time.sleep(1)
+        gaps.append(lab.stop_load()["longest_gap"])
+        lab.sh(master, "systemctl", "start", "keepalived")
+        lab.wait_backup_state(master)
+    return gaps
+
+
+def survival(lab: Lab, reps: int) -> list[float]:
+    shares = []
+    for _ in range(reps):
+        master, backup = lab.master()
+        lab.sh("client", "rm", "-f", "/tmp/b.rel", "/tmp/b.hold")
+        lab.sh("client", "sh", "-c", "nohup python3 /usr/local/bin/lvs_load.py hold 10.0.0.10 80 50 --release /tmp/b.rel "
+               "--max 120 > /tmp/b.hold 2>&1 &")
+        # Established and past sync_threshold on the master before the failover.
+        for _ in range(100):
+            if lab.sh(master, "ipvsadm", "-Lnc").count("ESTABLISHED") >= 50:
+                break
+            time.sleep(0.1)
+        time.sleep(1)
+        lab.sh(master, "systemctl", "stop", "keepalived")
+        lab.tool(backup, "wait-addr", "10.0.0.10", "--timeout", "20")
+        lab.sh("client", "touch", "/tmp/b.rel")
+        for _ in range(200):
+            out = lab.sh("client", "cat", "/tmp/b.hold", check=False).strip()
+            if out:
+                break
+            time.sleep(0.1)
+        shares.append(json.loads(out)["percent"])
+        lab.sh(master, "systemctl", "start", "keepalived")
+        lab.wait_backup_state(master)
+    return shares
+
+
+def eviction(lab: Lab, reps: int, how: str) -> tuple[list[float], list[int]]:
+    times, failed = [], []
+    stop = {"service": ["systemctl", "stop", "lab-httpd"], "vip": ["ip", "addr", "del", "10.0.0.10/32", "dev", "lo"]}[how]
+    start = {"service": ["systemctl", "start", "lab-httpd"], "vip": ["ip", "addr", "add", "10.0.0.10/32", "dev", "lo"]}[how]
+    for _ in range(reps):
+        master, _backup = lab.master()
+        lab.start_load()
+        time.sleep(0.5)
+        dead = lab.tool("dr1", "stamp", "--", *stop)
+        gone = lab.tool(master, "wait-rs", "-t 10.0.0.10:80", "10.0.0.11:80", "--absent", "--timeout", "30")
+        times.append(gone["epoch"] - dead["epoch"])
+        time.sleep(0.5)
+        failed.append(lab.stop_load()["failed"])
+        lab.sh("dr1", *start)
+        lab.tool(master, "wait-rs", "-t 10.0.0.10:80", "10.0.0.11:80", "--timeout", "30")
+    return times, failed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--instance", default="bench-ha")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--subsecond", action="store_true", help="also measure a hard power-off at advert_int 0.3")
+    a = ap.parse_args()
+    logs = ROOT / ".tmp" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    lab = Lab(a.instance)
+    up = subprocess.run(LABCTL + ["up", "ha", "--instance", a.instance], stdout=subprocess.PIPE, text=True)
+    if up.returncode != 0:
+        return up.returncode
+    lab.inventory = subprocess.run(LABCTL + ["inventory", "--instance", a.instance], stdout=subprocess.PIPE,
+                                   text=True, check=True).stdout.strip()
+    try:
+        lab.site(GROUP, logs / "ha-site.log")
+        for host in ("client", "lb1", "lb2", "dr1"):
+            subprocess.run(LABCTL + ["ssh", host, "--instance", a.instance, "--", "sh", "-c",
+                                     "cat > /usr/local/bin/lvs_load.py"], input=TOOL.read_text(), text=True, check=True)
+        print(f"lab {a.instance}: converged; {a.reps} repetitions each\n", flush=True)
+        hard = hard_failover(lab, a.reps)
+        print(f"hard power-off failover gap (s), advert_int 1:  {stats(hard)}   target <= 4", flush=True)
+        soft = graceful_failover(lab, a.reps)
+        print(f"graceful keepalived stop gap (s):              {stats(soft)}   target <= 1", flush=True)
+        kept = survival(lab, a.reps)
+        print(f"held connections surviving, sync on (%):       {stats(kept)}   target >= 95", flush=True)
+        svc_times, svc_failed = eviction(lab, a.reps, "service")
+        print(f"dead real server (service stopped) out in (s): {stats(svc_times)}   target <= {BOUND_EVICT}; "
+              f"failed requests p50 {statistics.median(svc_failed)} max {max(svc_failed)}", flush=True)
+        vip_times, vip_failed = eviction(lab, a.reps, "vip")
+        print(f"black-holed real server (VIP removed) out (s): {stats(vip_times)}   target <= {BOUND_EVICT}; "
+              f"failed requests p50 {statistics.median(vip_failed)} max {max(vip_failed)}", flush=True)
+        lab.site(dict(GROUP, sync=False), logs / "ha-site-nosync.log")
+        lost = survival(lab, a.reps)
+        print(f"held connections surviving, sync off (%):      {stats(lost)}", flush=True)
+        if a.subsecond:
+            lab.site(dict(GROUP, advert_int=0.3), logs / "ha-site-fast.log")
+            fast = hard_failover(lab, a.reps)
+            print(f"hard power-off failover gap (s), advert 0.3:   {stats(fast)}   target <= 1.5", flush=True)
+        return 0
+    finally:
+        if not a.keep:
+            subprocess.run(LABCTL + ["down", "--instance", a.instance], stdout=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
