@@ -29,7 +29,7 @@ def _held(addr_json):
 
 
 def _bare(address):
-    return str(address).split('/')[0]
+    return str(address).split('/', 1)[0]
 
 
 def _table(ipvs):

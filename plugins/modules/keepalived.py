@@ -226,8 +226,9 @@ class Host(object):
         self.module.add_cleanup_file(tmp)
         with os.fdopen(fd, 'wb') as handle:
             handle.write(to_bytes(content))
-        os.chmod(tmp, 0o755)
         self.module.atomic_move(tmp, path)
+        # After the move: atomic_move gives a new file the default mode (0644 under umask 022).
+        os.chmod(path, 0o755)
 
     def stage_and_test(self, path, content):
         directory = os.path.dirname(path) or '.'
@@ -260,7 +261,7 @@ def present(module, host, p):
     held_before = host.held(addresses)
     script = os.path.join(os.path.dirname(p['path']), os.path.basename(ALIVE_SCRIPT_PATH))
     wants_script = alive_script_needed(view)
-    script_changed = wants_script and _read(script) != ALIVE_SCRIPT
+    script_changed = wants_script and (_read(script) != ALIVE_SCRIPT or not os.access(script, os.X_OK))
     config_changed = before != content or script_changed
     active = host.systemctl('is-active', '--quiet', 'keepalived')
     enabled = host.systemctl('is-enabled', '--quiet', 'keepalived')

@@ -221,7 +221,7 @@ def test_director_groups_from_hostvars_and_option():
     result = run_action(path)
     assert not result.get("failed"), result
     assert result["director_groups"] == [{"name": "edge", "directors": ["lb1", "lb2"], "virtual_router_id": 51,
-                                          "vips": ["203.0.113.30/32"], "dip": "192.168.10.1/24"}]
+                                          "vips": ["203.0.113.30/32"], "dip": "192.168.10.1/24", "sync": True}]
     vrrp = result["host_views"]["lb2"]["director"]["keepalived"]["vrrp"]
     assert (vrrp["priority"], vrrp["unicast_peers"]) == (190, ["203.0.113.2"])
     assert result["services"][0]["health_check"] is None

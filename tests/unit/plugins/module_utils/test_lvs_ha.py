@@ -597,8 +597,8 @@ def test_group_list():
     assert result.findings == []
     assert group_list(result.model) == [
         {"name": "edge", "directors": ["lb1", "lb2"], "virtual_router_id": 51,
-         "vips": ["10.0.0.10/32", "10.0.0.30/32"], "dip": "192.168.10.1/24"},
-        {"name": "idle", "directors": ["lb3", "lb4"], "virtual_router_id": 52, "vips": [], "dip": None}]
+         "vips": ["10.0.0.10/32", "10.0.0.30/32"], "dip": "192.168.10.1/24", "sync": True},
+        {"name": "idle", "directors": ["lb3", "lb4"], "virtual_router_id": 52, "vips": [], "dip": None, "sync": True}]
     # A group that serves no service has nothing to float: its directors have no director view.
     assert cluster_view(result.model)["lb3"]["director"] is None
 

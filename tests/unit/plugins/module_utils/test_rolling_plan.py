@@ -18,8 +18,9 @@ SERVICES = [
      'realservers': [{'host': 'dr1', 'address': '10.0.0.11', 'weight': 1},
                      {'host': 'dr2', 'address': '10.0.0.12', 'weight': 1},
                      {'host': 'dr3', 'address': '10.0.0.13', 'weight': 1}]},
-    {'name': 'nat', 'directors': ['lb3'], 'realservers': [{'host': 'nat1', 'address': '192.168.10.31', 'weight': 1},
-                                                           {'host': 'nat2', 'address': '192.168.10.32', 'weight': 1}]},
+    {'name': 'nat', 'directors': ['lb3'],
+     'realservers': [{'host': 'nat1', 'address': '192.168.10.31', 'weight': 1},
+                     {'host': 'nat2', 'address': '192.168.10.32', 'weight': 1}]},
 ]
 
 
