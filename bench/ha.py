@@ -34,20 +34,14 @@ import sys
 import time
 from pathlib import Path
 
+# The lab's Ansible settings, as bench/converge.py (and the Molecule base config) use them.
+from converge import ENV  # noqa: E402 - bench/ is the script's own directory on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LABCTL = [sys.executable, str(ROOT / "lab" / "labctl.py")]
 INVENTORY = ROOT / "molecule" / "ha" / "inventory"
 TOOL = ROOT / "tests" / "tools" / "lvs_load.py"
-ENV = {
-    "ANSIBLE_PIPELINING": "True",
-    "ANSIBLE_FORKS": "10",
-    "ANSIBLE_HOST_KEY_CHECKING": "False",
-    "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=300s -o ServerAliveInterval=5 -o ServerAliveCountMax=3",
-    "ANSIBLE_FORCE_COLOR": "0",
-    "ANSIBLE_NOCOLOR": "1",
-    "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".tmp" / "collections"),
-}
 GROUP = {"name": "edge", "directors": ["lb1", "lb2"], "virtual_router_id": 51, "advert_int": 1,
          "preempt": False, "sync": True}
 BOUND_EVICT = 2 * (1 + 1) + 1

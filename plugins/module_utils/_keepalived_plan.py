@@ -22,6 +22,7 @@ import json
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_delta import diff_tables
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import table_from_spec
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import Table
+from ansible_collections.lvs.cluster.plugins.module_utils._rolling_plan import drained
 
 OWNED_PREFIX = '# lvs.cluster: keepalived writes these IPVS services: '
 
@@ -111,16 +112,4 @@ def with_drain(view, addresses, remove=False):
     transition.  The config file then holds the drain, so it also survives a reboot."""
     if not addresses:
         return view
-    drained = set(addresses)
-    out = dict(view)
-    services = []
-    for svc in view.get('virtual_servers') or ():
-        realservers = []
-        for rs in svc.get('realservers') or ():
-            if rs.get('address') not in drained:
-                realservers.append(rs)
-            elif not remove:
-                realservers.append(dict(rs, weight=0))
-        services.append(dict(svc, realservers=realservers))
-    out['virtual_servers'] = services
-    return out
+    return dict(view, virtual_servers=drained(view.get('virtual_servers'), addresses, remove))

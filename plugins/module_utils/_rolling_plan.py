@@ -106,8 +106,8 @@ def plan(services, hosts, batch=1, allow_outage=False):
 
 
 def drained(ipvs_services, addresses, remove=False):
-    """The static IPVS services (the ipvs module's ``services``) with the real servers at
-    ``addresses`` at weight 0, or left out with ``remove``."""
+    """IPVS services (the ipvs module's ``services``, or keepalived's ``virtual_servers``) with
+    the real servers at ``addresses`` at weight 0, or left out with ``remove``."""
     gone = set(addresses or ())
     out = []
     for svc in ipvs_services or ():

@@ -217,27 +217,25 @@ class Host(object):
                 present.add(fields[3].split('/')[0])
         return [a['address'] for a in addresses if a['address'].split('/')[0] in present]
 
-    def write_script(self, path, content):
-        """The VRRP track script, root-owned 0755 (keepalived's script security refuses others)."""
-        directory = os.path.dirname(path)
+    def _temp(self, path, prefix, content):
+        """``content`` in a temporary file next to ``path`` (removed at exit unless moved)."""
+        directory = os.path.dirname(path) or '.'
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o755)
-        fd, tmp = tempfile.mkstemp(prefix='.lvs-cluster-alive.', dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=prefix, dir=directory)
         self.module.add_cleanup_file(tmp)
         with os.fdopen(fd, 'wb') as handle:
             handle.write(to_bytes(content))
-        self.module.atomic_move(tmp, path)
+        return tmp
+
+    def write_script(self, path, content):
+        """The VRRP track script, root-owned 0755 (keepalived's script security refuses others)."""
+        self.module.atomic_move(self._temp(path, '.lvs-cluster-alive.', content), path)
         # After the move: atomic_move gives a new file the default mode (0644 under umask 022).
         os.chmod(path, 0o755)
 
     def stage_and_test(self, path, content):
-        directory = os.path.dirname(path) or '.'
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        fd, staged = tempfile.mkstemp(prefix='.keepalived.conf.lvs-staged.', dir=directory)
-        self.module.add_cleanup_file(staged)
-        with os.fdopen(fd, 'wb') as handle:
-            handle.write(to_bytes(content))
+        staged = self._temp(path, '.keepalived.conf.lvs-staged.', content)
         os.chmod(staged, 0o640)
         rc, out, err = self.run([self.keepalived, '-t', '-f', staged], check=False)
         # keepalived -t exits non-zero on a config error; its text is on stderr (#955, #2457:

@@ -34,20 +34,25 @@ import time
 from urllib.parse import urlsplit
 
 
-def _request(host, port, path, timeout):
-    with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.settimeout(timeout)
-        sock.sendall(('GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' % (path, host)).encode())
-        data = b''
-        while True:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+def _answer(sock):
+    """The body of the HTTP answer read to the end of the connection; OSError unless 200."""
+    data = b''
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
     head, _, body = data.partition(b'\r\n\r\n')
     if not head.startswith(b'HTTP/1.') or b' 200 ' not in head.split(b'\r\n', 1)[0] + b' ':
         raise OSError('bad answer %r' % head[:40])
     return body.decode(errors='replace').strip()
+
+
+def _request(host, port, path, timeout):
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.settimeout(timeout)
+        sock.sendall(('GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' % (path, host)).encode())
+        return _answer(sock)
 
 
 def load(args):
@@ -100,16 +105,7 @@ def hold(args):
         try:
             sock.settimeout(args.timeout)
             sock.sendall(b'\r\n')
-            data = b''
-            while True:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            head, _, body = data.partition(b'\r\n\r\n')
-            ok = head.startswith(b'HTTP/1.') and b' 200 ' in head.split(b'\r\n', 1)[0] + b' '
-            results.append({'ok': ok, 'host': body.decode(errors='replace').strip() if ok else None,
-                            'error': None if ok else 'bad answer %r' % head[:40]})
+            results.append({'ok': True, 'host': _answer(sock), 'error': None})
         except OSError as exc:
             results.append({'ok': False, 'error': str(exc) or type(exc).__name__})
         finally:

@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lvs.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lvs.cluster.keepalived module against a simulated director.
+
+``run_command`` answers ``keepalived -t`` (accepting, or rejecting with keepalived's message),
+``systemctl``, ``ip -o addr`` and ``ipvsadm -Sn`` (a table that, like keepalived after a
+reload, shows the plan once a reload happened); the config lives below tmp_path.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+import os
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.lvs.cluster.plugins.module_utils._keepalived_plan import planned_table
+from ansible_collections.lvs.cluster.plugins.modules import keepalived
+from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.test_keepalived import VIEW
+
+
+class FakeDirector(object):
+    def __init__(self, active=True, table='', reject=None):
+        self.active = active
+        self.table = table
+        self.reject = reject          # keepalived -t stderr, or None to accept
+        self.calls = []
+
+    def writes(self):
+        return [c for c in self.calls if c.startswith(('systemctl reload', 'systemctl start', 'systemctl stop',
+                                                       'systemctl enable', 'systemctl disable'))]
+
+    def __call__(self, cmd, data=None):
+        argv = [str(a) for a in cmd]
+        text = ' '.join(argv)
+        self.calls.append(text)
+        if argv[:2] == ['/usr/sbin/keepalived', '-t']:
+            return (5, '', self.reject) if self.reject else (0, '', '')
+        if argv[:2] == ['systemctl', 'is-active']:
+            return (0 if self.active else 3), '', ''
+        if argv[:2] == ['systemctl', 'is-enabled']:
+            return 0, '', ''
+        if argv[:2] == ['systemctl', 'reload'] or argv[:2] == ['systemctl', 'start']:
+            # keepalived applies the new config: the table now holds the plan.
+            self.table = self.planned
+            self.active = True
+            return 0, '', ''
+        if argv[0] == 'systemctl':
+            return 0, '', ''
+        if argv[:3] == ['ip', '-o', 'addr']:
+            return 0, '2: eth1    inet 10.0.0.1/24 scope global eth1\n', ''
+        if argv[-1] == '-Sn':
+            return 0, self.table, ''
+        raise AssertionError('unexpected command %s' % text)
+
+
+def run(args, fake, capsys, monkeypatch, check=False):
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command',
+                        lambda self, cmd, data=None, binary_data=False, **kw: fake(cmd, data))
+    args = dict(args, keepalived_path='/usr/sbin/keepalived', ipvsadm_path='/usr/sbin/ipvsadm', settle_timeout=1,
+                _ansible_check_mode=check, _ansible_diff=True)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            keepalived.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def conf(tmp_path):
+    return str(tmp_path / 'keepalived.conf')
+
+
+def _fake(**kw):
+    fake = FakeDirector(**kw)
+    fake.planned = planned_table(VIEW).render()
+    return fake
+
+
+def test_first_run_tests_then_reloads_and_sees_the_plan(conf, capsys, monkeypatch):
+    fake = _fake()
+    out = run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert out['changed'] and out['config_changed'] and out['action'] == 'reload', out
+    assert fake.writes() == ['systemctl reload keepalived']
+    assert any(c.startswith('/usr/sbin/keepalived -t -f ') for c in fake.calls)
+    assert os.access(os.path.join(os.path.dirname(conf), 'lvs-cluster-alive'), os.X_OK)
+    assert 'vrrp_instance lvs_edge' in open(conf).read()
+    # Everything keepalived will write, as ipvsadm lines, predicted from the (empty) live table.
+    assert '-A -t 10.0.0.10:80 -s rr' in out['ipvs_commands']
+    again = run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert not again['changed'] and again['action'] == 'none' and again['ipvs_commands'] == []
+    assert fake.writes() == ['systemctl reload keepalived']
+
+
+def test_a_rejected_config_never_replaces_the_running_one(conf, capsys, monkeypatch):
+    with open(conf, 'w') as handle:
+        handle.write('# the running config\n')
+    fake = _fake(reject='(keepalived.conf: Line 9) Unknown keyword \'bogus\'')
+    out = run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert out['failed'] and "Unknown keyword 'bogus'" in out['msg'] and 'running config is unchanged' in out['msg']
+    assert open(conf).read() == '# the running config\n'
+    assert fake.writes() == []
+    assert [f for f in os.listdir(os.path.dirname(conf)) if 'staged' in f] == []
+
+
+def test_check_mode_predicts_one_weight_change_and_changes_nothing(conf, capsys, monkeypatch):
+    fake = _fake()
+    run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    before = open(conf).read()
+    changed = json.loads(json.dumps(VIEW))
+    changed['virtual_servers'][0]['realservers'][0]['weight'] = 4
+    out = run({'view': changed, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch, check=True)
+    assert out['changed'] and out['action'] == 'reload'
+    assert out['ipvs_commands'] == ['-e -t 10.0.0.10:80 -r 10.0.0.11:80 -g -w 4']
+    assert open(conf).read() == before and fake.writes() == ['systemctl reload keepalived']
+    assert 'weight 4' in out['diff'][0]['after'] and 'weight 4' not in out['diff'][0]['before']
+
+
+def test_a_reload_that_does_not_show_the_plan_fails(conf, capsys, monkeypatch):
+    fake = _fake()
+    fake.planned = ''   # keepalived's reload leaves the table empty
+    out = run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert out['failed'] and 'do not match the plan' in out['msg'] and 'service -t 10.0.0.10:80 is missing' in out['msg']
+
+
+def test_drain_goes_through_the_config(conf, capsys, monkeypatch):
+    fake = _fake()
+    run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    fake.planned = fake.planned.replace('-r 10.0.0.11:80 -g -w 1', '-r 10.0.0.11:80 -g -w 0')
+    out = run({'view': VIEW, 'router_id': 'lb1', 'path': conf, 'drain': ['10.0.0.11']}, fake, capsys, monkeypatch)
+    assert out['ipvs_commands'] == ['-e -t 10.0.0.10:80 -r 10.0.0.11:80 -g -w 0'], out
+    assert 'weight 0' in open(conf).read()
+
+
+def test_absent_removes_only_a_config_it_wrote(conf, capsys, monkeypatch):
+    with open(conf, 'w') as handle:
+        handle.write('global_defs {\n}\n')
+    fake = _fake()
+    out = run({'state': 'absent', 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert not out['changed'] and os.path.exists(conf) and fake.writes() == []
+    run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    out = run({'state': 'absent', 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert out['changed'] and out['action'] == 'stop' and not os.path.exists(conf)
+    assert fake.writes()[-2:] == ['systemctl stop keepalived', 'systemctl disable keepalived']
