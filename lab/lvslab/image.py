@@ -150,6 +150,13 @@ class _Builder:
             (root / f"etc/systemd/network/05-uml-vec{i}.link").write_text(
                 f"[Match]\nOriginalName=vec{i}\n\n[Link]\nName=eth{i}\n")
         (root / "etc/hostname").write_text("lab\n")  # systemd.hostname= on the cmdline wins
+        # The lab has no DNS. debootstrap copied the build host's resolver, which no guest can
+        # reach: every name lookup (Python's socket.getfqdn() in an HTTP server's bind, for one)
+        # then hung 5 s per try. With no nameserver line glibc asks 127.0.0.1, which refuses at once.
+        resolv = root / "etc/resolv.conf"
+        if resolv.exists() or resolv.is_symlink():
+            resolv.unlink()
+        resolv.write_text("# lvs.cluster lab: no DNS, so lookups fail at once instead of timing out\n")
         # Empty machine-id: systemd generates a fresh one per host on first boot (and with a
         # read-write root commits it), so the hosts do not share DHCP/journal identities.
         (root / "etc/machine-id").write_text("")

@@ -10,6 +10,7 @@ import json
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.lvs.cluster.plugins.module_utils._path_probe import plan as path_plan_of
 from ansible_collections.lvs.cluster.plugins.module_utils._verify_ha import judge
 from ansible_collections.lvs.cluster.plugins.module_utils._verify_report import plan, report
 
@@ -21,9 +22,16 @@ def verify_plan(services, method='tcp', methods=None, requests=None):
         raise AnsibleFilterError('lvs.cluster.verify_plan: malformed lvs_services: %s' % (exc,))
 
 
-def verify_report(services, addresses=None, sent=None, before=None, after=None):
+def path_plan(services, director):
     try:
-        return report(services or [], addresses or {}, sent or [], before or [], after or [])
+        return path_plan_of(services or [], director)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError('lvs.cluster.path_plan: malformed services: %s' % (exc,))
+
+
+def verify_report(services, addresses=None, sent=None, before=None, after=None, paths=None):
+    try:
+        return report(services or [], addresses or {}, sent or [], before or [], after or [], paths or {})
     except (AttributeError, TypeError, ValueError) as exc:
         raise AnsibleFilterError('lvs.cluster.verify_report: malformed input: %s' % (exc,))
 
@@ -45,6 +53,7 @@ class FilterModule(object):
     def filters(self):
         return {
             'verify_plan': verify_plan,
+            'path_plan': path_plan,
             'verify_report': verify_report,
             'verify_ha': verify_ha,
         }

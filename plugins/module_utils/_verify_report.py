@@ -95,14 +95,34 @@ def _label(service):
     return '%s %s %s' % (service.get('name'), where, service.get('mode'))
 
 
-def report(services, addresses, sent, before, after):
+def _paths_by_service(paths):
+    """(service, real server) -> [(director, ok, error)] from ``paths``: director -> the
+    ``probes`` that ``lvs.cluster.path_probe`` returned there."""
+    out = {}
+    for director in sorted(paths or {}):
+        for result in paths[director] or ():
+            out.setdefault((result.get('name'), result.get('host')), []).append(
+                (director, bool(result.get('ok')), result.get('error')))
+    return out
+
+
+def _path_part(outcomes):
+    """``ok``, or what failed on which director."""
+    failed = ['%s: %s' % (director, error) for director, ok, error in outcomes if not ok]
+    return 'ok' if not failed else 'FAILED (%s)' % '; '.join(failed)
+
+
+def report(services, addresses, sent, before, after, paths=None):
     """Per service: {'name', 'line', 'ok', 'answered': {host: connections}}.
 
     ``addresses``: real server host -> its address (``lvs_address``, prefix allowed), for
     services whose real servers carry no ``address`` of their own;
-    ``sent``: the :func:`plan` the probe host executed.
+    ``sent``: the :func:`plan` the probe host executed;
+    ``paths``: director -> its forwarding-path probe results (``lvs.cluster.path_probe``), which
+    prove each real server on its own, whatever the scheduler or persistence picks.
     """
     outpkts, conns = counter_deltas(before, after)
+    probed_paths = _paths_by_service(paths)
     sent_by_name = dict((p.get('name'), p) for p in sent or [])
     out = []
     for service in services or []:
@@ -131,7 +151,20 @@ def report(services, addresses, sent, before, after):
                 problems.append('replies went through the director (OutPkts +%d)' % outpkts[key])
             body = ', '.join(parts)
         else:
+            body = None
+        path_parts, path_failed = [], []
+        for rs in service.get('realservers') or []:
+            outcomes = probed_paths.get((service.get('name'), rs.get('host')))
+            if outcomes:
+                path_parts.append('%s %s' % (rs.get('host'), _path_part(outcomes)))
+                if not all(ok for _director, ok, _error in outcomes):
+                    path_failed.append(rs.get('host'))
+        if path_failed:
+            problems.append('forwarding path failed: ' + ', '.join(path_failed))
+        if body is None:
             body = 'not probed (%s)' % ('fwmark' if fwmark is not None else service.get('protocol', 'tcp'))
+        if path_parts:
+            body += '; paths: ' + ', '.join(path_parts)
         line = '%s: %s' % (_label(service), body)
         if problems:
             line += ' - FAILED: ' + '; '.join(problems)

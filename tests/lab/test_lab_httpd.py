@@ -67,3 +67,21 @@ def test_ipv4_still_served_without_ipv6(monkeypatch):
     finally:
         for srv in servers:
             srv.server_close()
+
+
+def test_binding_looks_up_no_name(monkeypatch):
+    # HTTPServer's own server_bind calls socket.getfqdn(): without DNS in the guests that hung
+    # 5 s per socket after a boot, while the bound sockets accepted connections nobody served.
+    def no_lookup(*_args):
+        raise AssertionError('lab-httpd looked a name up while binding')
+
+    httpd = load()
+    monkeypatch.setattr(socket, 'getfqdn', no_lookup)
+    monkeypatch.setattr(socket, 'gethostbyaddr', no_lookup)
+    servers = httpd.make_servers(ports=(0,), hosts=("127.0.0.1",))
+    try:
+        assert servers[0].server_name == socket.gethostname()
+        assert servers[0].server_port == servers[0].server_address[1]
+    finally:
+        for srv in servers:
+            srv.server_close()

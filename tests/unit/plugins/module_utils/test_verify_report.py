@@ -78,3 +78,34 @@ def test_unprobed_services_are_reported_not_failed():
 def test_counter_deltas_ignore_services_missing_before():
     outpkts, conns = counter_deltas([{'services': []}], [table(('10.0.0.10', 80, 3, [('10.0.0.11', 80, 2)]))])
     assert outpkts == {'tcp:10.0.0.10:80': 3} and conns == {'tcp:10.0.0.10:80>10.0.0.11:80': 2}
+
+
+def test_paths_prove_the_real_server_persistence_never_picked():
+    sticky = dict(DR, name='sticky', persistence_timeout=300)
+    before = [table(('10.0.0.10', 80, 0, [('10.0.0.11', 80, 0), ('10.0.0.12', 80, 0)]))]
+    after = [table(('10.0.0.10', 80, 0, [('10.0.0.11', 80, 0), ('10.0.0.12', 80, 8)]))]
+    paths = {'lb2': [{'name': 'sticky', 'host': 'dr1', 'ok': True}, {'name': 'sticky', 'host': 'dr2', 'ok': True}],
+             'lb1': [{'name': 'sticky', 'host': 'dr1', 'ok': True}, {'name': 'sticky', 'host': 'dr2', 'ok': True}]}
+    got = report([sticky], ADDRESSES, plan([sticky]), before, after, paths)[0]
+    assert got['ok'] and got['line'] == 'sticky 10.0.0.10:80/tcp dr: dr1 0/8, dr2 8/8; paths: dr1 ok, dr2 ok'
+    # Without the paths the persistent service passes on one answer: the gap they close.
+    assert report([sticky], ADDRESSES, plan([sticky]), before, after)[0]['ok']
+
+
+def test_a_failed_path_fails_the_service_and_names_director_and_error():
+    sticky = dict(DR, name='sticky', persistence_timeout=300)
+    before = [table(('10.0.0.10', 80, 0, [('10.0.0.11', 80, 0), ('10.0.0.12', 80, 0)]))]
+    after = [table(('10.0.0.10', 80, 0, [('10.0.0.11', 80, 0), ('10.0.0.12', 80, 8)]))]
+    paths = {'lb1': [{'name': 'sticky', 'host': 'dr1', 'ok': False, 'error': 'no answer within 2 s'},
+                     {'name': 'sticky', 'host': 'dr2', 'ok': True}],
+             'lb2': [{'name': 'sticky', 'host': 'dr1', 'ok': True}]}
+    got = report([sticky], ADDRESSES, plan([sticky]), before, after, paths)[0]
+    assert not got['ok']
+    assert got['line'] == ('sticky 10.0.0.10:80/tcp dr: dr1 0/8, dr2 8/8; paths: dr1 FAILED (lb1: no answer within 2 s), '
+                           'dr2 ok - FAILED: forwarding path failed: dr1')
+
+
+def test_paths_are_reported_for_services_the_probe_host_did_not_reach():
+    udp = {'name': 'dns', 'vip': '10.0.0.53', 'port': 53, 'protocol': 'udp', 'mode': 'dr', 'realservers': [{'host': 'dr1'}]}
+    got = report([udp], ADDRESSES, plan([udp]), [], [], {'lb1': [{'name': 'dns', 'host': 'dr1', 'ok': True}]})[0]
+    assert got['line'] == 'dns 10.0.0.53:53/udp dr: not probed (udp); paths: dr1 ok'
