@@ -13,7 +13,8 @@ From the director, a TCP SYN to ``VIP:port`` is built exactly as IPVS would send
 - NAT: a plain TCP connect to the real server's address and port (the path IPVS rewrites to).
 
 A DR or TUN real server that lacks the VIP, its tunnel device or a listener drops the SYN or
-resets it; a sound one answers SYN-ACK from ``VIP:port`` straight to the director. The frames
+resets it; a sound one answers SYN-ACK from ``VIP:port`` straight to the director. The SYN has
+TTL 1, so no host can forward it on and have another real server answer in its place. The frames
 leave by a packet socket, so the director's own IPVS table is neither used nor changed, and
 the answer is read at the device before the director's IP stack drops it (its source, the VIP,
 is one of the director's own addresses). A RST then ends the half-open connection.
@@ -57,7 +58,11 @@ def family_of(address):
 
 def plan(services, director):
     """One entry per weighted real server of every TCP service (with a VIP) that ``director``
-    forwards: name, host, mode, vip, port, rip, rport - in service order."""
+    forwards: name, host, mode, vip, port, rip, rport - in service order.
+
+    A NAT service of several directors (a director group) also gets ``standby: true``: its
+    real servers' segment is reached through the floating DIP, which only the master holds, so
+    a backup with no route onto that segment skips the probe instead of failing it."""
     out = []
     for svc in services or ():
         if director not in (svc.get('directors') or ()):
@@ -67,7 +72,7 @@ def plan(services, director):
         for rs in svc.get('realservers') or ():
             if int(rs.get('weight', DEFAULT_WEIGHT)) <= 0:
                 continue
-            out.append({
+            entry = {
                 'name': svc.get('name'),
                 'host': rs.get('host'),
                 'mode': svc.get('mode'),
@@ -75,7 +80,10 @@ def plan(services, director):
                 'port': int(svc['port']),
                 'rip': _bare(rs.get('address')),
                 'rport': int(rs.get('port') or svc['port']),
-            })
+            }
+            if svc.get('mode') == 'nat' and len(svc.get('directors') or ()) > 1:
+                entry['standby'] = True
+            out.append(entry)
     return out
 
 
@@ -128,11 +136,11 @@ def tcp_segment(src, dst, sport, dport, seq, ack, flags, window=WINDOW):
     return header[:16] + struct.pack('!H', checksum(pseudo + header)) + header[18:]
 
 
-def ip_packet(src, dst, proto, payload, ident=0):
+def ip_packet(src, dst, proto, payload, ident=0, ttl=TTL):
     """``payload`` behind an IPv4 header (DF set, header checksummed) or an IPv6 header."""
     if family_of(src) == 6:
-        return struct.pack('!IHBB', 6 << 28, len(payload), proto, TTL) + _packed(src) + _packed(dst) + payload
-    header = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), ident & 0xFFFF, 0x4000, TTL, proto, 0,
+        return struct.pack('!IHBB', 6 << 28, len(payload), proto, ttl) + _packed(src) + _packed(dst) + payload
+    header = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), ident & 0xFFFF, 0x4000, ttl, proto, 0,
                          _packed(src), _packed(dst))
     return header[:10] + struct.pack('!H', checksum(header)) + header[12:] + payload
 
@@ -157,7 +165,11 @@ def frame(entry, source, src_mac, nexthop_mac, sport, seq, flags, ack=0, ident=0
     way IPVS forwards it in the entry's mode (DR: to the real server's MAC; TUN: encapsulated to
     the real server's address, the frame to the next hop's MAC)."""
     vip = entry['vip']
-    inner = ip_packet(source, vip, PROTO_TCP, tcp_segment(source, vip, sport, int(entry['port']), seq, ack, flags), ident)
+    # TTL (hop limit) 1: only a real server that holds the VIP itself can answer. One without
+    # it that forwards IP would send the SYN on to the VIP - to a director, whose IPVS would pick
+    # another real server, whose answer would pass for this one's.
+    inner = ip_packet(source, vip, PROTO_TCP, tcp_segment(source, vip, sport, int(entry['port']), seq, ack, flags),
+                      ident, ttl=1)
     ethertype = ETH_P_IPV6 if family_of(vip) == 6 else ETH_P_IP
     if entry['mode'] == 'tun':
         inner = ip_packet(source, entry['rip'], PROTO_IPV6 if family_of(vip) == 6 else PROTO_IPIP, inner, ident + 1)
@@ -213,6 +225,7 @@ def answer(parsed, entry, source, sport, seq):
 
 
 def summary(results):
-    """One line per failed probe: service, real server, mode, address and the error."""
+    """One line per failed probe (not the skipped ones): service, real server, mode, address
+    and the error."""
     return ['%s %s (%s via %s): %s' % (r.get('name'), r.get('host'), r.get('mode'), r.get('rip'), r.get('error'))
-            for r in results if not r.get('ok')]
+            for r in results if not r.get('ok') and not r.get('skipped')]

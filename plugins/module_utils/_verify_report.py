@@ -101,15 +101,20 @@ def _paths_by_service(paths):
     out = {}
     for director in sorted(paths or {}):
         for result in paths[director] or ():
+            if result.get('skipped'):
+                # A backup without the floating DIP: the master's probe is the proof.
+                out.setdefault((result.get('name'), result.get('host')), [])
+                continue
             out.setdefault((result.get('name'), result.get('host')), []).append(
                 (director, bool(result.get('ok')), result.get('error')))
     return out
 
 
-def _path_part(outcomes):
-    """``ok``, or what failed on which director."""
-    failed = ['%s: %s' % (director, error) for director, ok, error in outcomes if not ok]
-    return 'ok' if not failed else 'FAILED (%s)' % '; '.join(failed)
+def _path_failures(outcomes):
+    """What failed on which director; a real server that no director probed fails too."""
+    if not outcomes:
+        return ['no director could reach it']
+    return ['%s: %s' % (director, error) for director, ok, error in outcomes if not ok]
 
 
 def report(services, addresses, sent, before, after, paths=None):
@@ -155,10 +160,12 @@ def report(services, addresses, sent, before, after, paths=None):
         path_parts, path_failed = [], []
         for rs in service.get('realservers') or []:
             outcomes = probed_paths.get((service.get('name'), rs.get('host')))
-            if outcomes:
-                path_parts.append('%s %s' % (rs.get('host'), _path_part(outcomes)))
-                if not all(ok for _director, ok, _error in outcomes):
-                    path_failed.append(rs.get('host'))
+            if outcomes is None:
+                continue
+            failures = _path_failures(outcomes)
+            path_parts.append('%s %s' % (rs.get('host'), 'FAILED (%s)' % '; '.join(failures) if failures else 'ok'))
+            if failures:
+                path_failed.append(rs.get('host'))
         if path_failed:
             problems.append('forwarding path failed: ' + ', '.join(path_failed))
         if body is None:

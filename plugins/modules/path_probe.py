@@ -15,11 +15,15 @@ description:
     forwarded by IPVS would be accepted - whatever the scheduler or persistence would pick.
   - V(dr) - a TCP SYN to C(VIP:port) in an Ethernet frame to the real server's MAC, as IPVS
     direct routing sends it. V(tun) - the same SYN inside an IP-in-IP packet (ip6ip6 for
-    IPv6) to the real server's address. The real server must answer SYN-ACK from C(VIP:port);
+    IPv6) to the real server's address. The SYN has TTL (hop limit) 1, so a real server without
+    the VIP cannot forward it to a director whose IPVS would have another real server answer.
+    The real server must answer SYN-ACK from C(VIP:port);
     a RST, or no answer within O(timeout) (the SYN is sent again halfway), fails the probe.
     A RST then ends the half-open connection on the real server.
   - V(nat) - a TCP connect to the real server's address and port (the address IPVS rewrites
-    to), then close.
+    to), then close. A probe with C(standby) set (a NAT service of a director group) is skipped
+    when this director has no route onto the real server's segment - a backup, which does not
+    hold the floating DIP.
   - DR and TUN frames leave by a packet socket and the answer is read at the device, so the
     director's IPVS table is neither used nor changed, and no sysctl needs to change (the
     answer's source is the VIP, which the director's IP stack would drop as its own address).
@@ -34,7 +38,7 @@ options:
     description:
       - The probes, as P(lvs.cluster.path_plan#filter) returns them, each with C(name) (the
         service), C(host) (the real server), C(mode) (V(dr), V(tun) or V(nat)), C(vip), C(port),
-        C(rip) (the real server's address) and C(rport) (its port).
+        C(rip) (the real server's address), C(rport) (its port) and, optionally, C(standby).
       - All are checked before anything is sent.
     type: list
     elements: dict
@@ -109,6 +113,10 @@ probes:
       description: Whether the real server accepted the connection.
       type: bool
       sample: true
+    skipped:
+      description: Whether this director skipped the probe (C(standby), and no route onto the real server's segment).
+      type: bool
+      sample: false
     error:
       description: Why not (for example C(no answer within 2 s) or C(refused (RST))), or V(null).
       type: str
@@ -199,8 +207,15 @@ class Director(object):
         return self.macs[key]
 
     def probe(self, entry, timeout):
-        """Send one probe; (ok, error, ms)."""
+        """Send one probe; (ok, error, ms), or None when a standby director skips it."""
         start = time.monotonic()
+        if entry['mode'] == 'nat' and entry.get('standby'):
+            try:
+                on_link = self.route(entry['rip'])[2] == entry['rip']
+            except PathProbeError:
+                on_link = False
+            if not on_link:
+                return None
         if entry['mode'] == 'nat':
             try:
                 tcp_once({'vip': entry['rip'], 'port': entry['rport']}, timeout)
@@ -288,10 +303,14 @@ def main():
         results = []
         for entry in p['probes']:
             try:
-                ok, error, ms = director.probe(entry, p['timeout'])
+                outcome = director.probe(entry, p['timeout'])
             except PathProbeError as exc:
-                ok, error, ms = False, str(exc), None
-            results.append(dict(entry, ok=ok, error=error, ms=ms))
+                outcome = (False, str(exc), None)
+            if outcome is None:
+                results.append(dict(entry, ok=False, skipped=True, ms=None,
+                                    error='skipped: %s is not on a segment of this director (a backup without the DIP)' % entry['rip']))
+            else:
+                results.append(dict(entry, ok=outcome[0], skipped=False, error=outcome[1], ms=outcome[2]))
     except PathProbeError as exc:
         problem = 'nothing sent: %s' % (exc,)
     except OSError as exc:

@@ -34,6 +34,9 @@ def test_plan_takes_this_directors_weighted_tcp_real_servers():
         {'name': 'nat', 'host': 'nat1', 'mode': 'nat', 'vip': '10.0.0.30', 'port': 8080, 'rip': '192.168.10.31',
          'rport': 80}]
     assert plan(services, 'lb2') == [DR]
+    # A NAT service of a director group: a backup (no DIP, no route) may skip the probe.
+    grouped = dict(services[1], directors=['lb1', 'lb2'])
+    assert [e.get('standby') for e in plan([grouped], 'lb2')] == [True]
     assert plan(None, 'lb1') == []
 
 
@@ -131,6 +134,16 @@ def test_sequence_wraps():
     assert answer(parse_frame(_reply(SYN | ACK, 0)), DR, '10.0.0.1', 40000, 0xFFFFFFFF) == 'open'
 
 
-def test_summary_names_each_failure():
-    assert summary([dict(DR, ok=True, error=None), dict(DR, host='dr2', rip='10.0.0.12', ok=False, error='no answer')]) == [
+def test_summary_names_each_failure_not_the_skipped_probes():
+    assert summary([dict(DR, ok=True, error=None), dict(DR, host='dr2', rip='10.0.0.12', ok=False, error='no answer'),
+                    dict(DR, mode='nat', ok=False, skipped=True, error='skipped: ...')]) == [
         'web dr2 (dr via 10.0.0.12): no answer']
+
+
+def test_the_syn_cannot_be_forwarded_on_but_the_tunnel_can_be_routed():
+    dr_frame = frame(DR, '10.0.0.1', MAC_A, MAC_B, 40000, 1, SYN)
+    assert dr_frame[14 + 8] == 1  # inner TTL
+    tun = frame(dict(DR, mode='tun', rip='10.0.20.21'), '10.0.0.1', MAC_A, MAC_B, 40000, 1, SYN)
+    assert tun[14 + 8] == 64 and tun[14 + 20 + 8] == 1  # outer routed, inner not
+    six = frame(TUN6, '2001:db8::1', MAC_A, MAC_B, 40000, 1, SYN)
+    assert six[14 + 7] == 64 and six[14 + 40 + 7] == 1  # hop limits

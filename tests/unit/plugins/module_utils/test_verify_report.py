@@ -109,3 +109,15 @@ def test_paths_are_reported_for_services_the_probe_host_did_not_reach():
     udp = {'name': 'dns', 'vip': '10.0.0.53', 'port': 53, 'protocol': 'udp', 'mode': 'dr', 'realservers': [{'host': 'dr1'}]}
     got = report([udp], ADDRESSES, plan([udp]), [], [], {'lb1': [{'name': 'dns', 'host': 'dr1', 'ok': True}]})[0]
     assert got['line'] == 'dns 10.0.0.53:53/udp dr: not probed (udp); paths: dr1 ok'
+
+
+def test_a_backup_skipping_a_nat_path_is_no_failure_but_nobody_reaching_it_is():
+    nat = dict(NAT, realservers=[{'host': 'nat1', 'port': 80}])
+    before = [table(('10.0.0.30', 8080, 0, [('192.168.10.31', 80, 0)]))]
+    after = [table(('10.0.0.30', 8080, 8, [('192.168.10.31', 80, 4)]))]
+    master = {'name': 'web-nat', 'host': 'nat1', 'ok': True, 'skipped': False}
+    backup = {'name': 'web-nat', 'host': 'nat1', 'ok': False, 'skipped': True, 'error': 'skipped: ...'}
+    got = report([nat], ADDRESSES, plan([nat]), before, after, {'lb1': [master], 'lb2': [backup]})[0]
+    assert got['ok'] and got['line'].endswith('; paths: nat1 ok')
+    got = report([nat], ADDRESSES, plan([nat]), before, after, {'lb1': [backup], 'lb2': [backup]})[0]
+    assert not got['ok'] and got['line'].endswith('paths: nat1 FAILED (no director could reach it) - FAILED: forwarding path failed: nat1')

@@ -49,3 +49,19 @@ def test_bad_input_sends_nothing(args, message, capsys):
     got = run(args, capsys)
     assert got['failed'] is True and got['msg'].startswith(message)
     assert 'probes' not in got
+
+
+def test_a_standby_director_skips_a_nat_real_server_off_its_segments(capsys, monkeypatch):
+    # 192.0.2.1 (TEST-NET-1) reached through a gateway: a backup without the DIP skips it.
+    real_route = path_probe.Director.route
+
+    def route(self, rip):
+        return ('eth0', '10.9.9.9', '10.9.9.1') if rip == '192.0.2.1' else real_route(self, rip)
+
+    monkeypatch.setattr(path_probe.Director, 'route', route)
+    with http_server() as (_address, port, _server):
+        got = run({'probes': [dict(nat('nat1', 80), rip='192.0.2.1', standby=True),
+                              dict(nat('nat2', port), standby=True)]}, capsys)
+    assert not got.get('failed') and got['failures'] == []
+    assert [(p['ok'], p['skipped']) for p in got['probes']] == [(False, True), (True, False)]
+    assert got['probes'][0]['error'].startswith('skipped: 192.0.2.1 is not on a segment of this director')
