@@ -286,3 +286,30 @@ def render(host, view, header=''):
     for probe in view.get('probes') or ():
         _probe(out, probe)
     return header + out.text()
+
+
+UNIT_DROPIN_PATH = '/etc/systemd/system/keepalived.service.d/lvs-cluster.conf'
+
+
+def unit_dropin(header, unicast_src):
+    """The systemd drop-in for keepalived.service on a director of a group.
+
+    keepalived (2.2.7 and later, acassen/keepalived#1847, #2514) that starts before its
+    ``unicast_src_ip`` is assigned fails to bind it and stays in FAULT for good, so a director
+    whose network came up late after a boot never took part in VRRP again (seen in the lab).
+    The drop-in polls, for at most 60 s, until the address is on the host and past duplicate
+    address detection; the leading ``-`` starts keepalived anyway afterwards, so a host whose
+    address never comes shows its FAULT state instead of a unit that failed to start.
+    """
+    address = str(unicast_src).partition('/')[0]
+    return ''.join([
+        header,
+        '# lvs.cluster: keepalived starts once its unicast source address %s is usable\n' % address,
+        '[Unit]\n',
+        'After=network-online.target\n',
+        'Wants=network-online.target\n',
+        '\n',
+        '[Service]\n',
+        "ExecStartPre=-/usr/bin/timeout 60 /bin/sh -c 'until ip -o addr show to %s | grep -v tentative "
+        "| grep -q .; do sleep 0.2; done'\n" % address,
+    ])

@@ -31,6 +31,11 @@ description:
     priority while none of those services has a live real server on this director (its own
     checks failed, as when its link is cut), so that a director coming back from isolation
     cannot win the election with empty services.
+  - On a director of a group it also installs a systemd drop-in (O(unit_dropin)) that holds
+    keepalived's start until its unicast source address is usable (at most 60 s): keepalived
+    that starts before the address exists stays in VRRP FAULT for good
+    (acassen/keepalived#1847), as a director whose network comes up late after a boot would.
+    A changed drop-in is loaded by C(systemctl daemon-reload), with no keepalived restart.
 author:
   - lvs.cluster contributors (!UNKNOWN)
 options:
@@ -77,6 +82,12 @@ options:
     description: Seconds to wait after a reload for the IPVS table to match the plan.
     type: float
     default: 15
+  unit_dropin:
+    description:
+      - The systemd drop-in for C(keepalived.service) written on a director of a group (and
+        removed with O(state=absent)).
+    type: path
+    default: /etc/systemd/system/keepalived.service.d/lvs-cluster.conf
   keepalived_path:
     description: Path of the keepalived binary; found in the system path when not given.
     type: path
@@ -116,6 +127,10 @@ config_changed:
   description: Whether the config file changed (or would in check mode).
   returned: always
   type: bool
+unit_changed:
+  description: Whether the systemd drop-in changed (or would in check mode).
+  returned: with O(state=present)
+  type: bool
 action:
   description: What was done to the service; V(none), V(reload), V(start), V(stop).
   returned: always
@@ -154,7 +169,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import Runner
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError, Table
 from ansible_collections.lvs.cluster.plugins.module_utils._keepalived_conf import (
-    ALIVE_SCRIPT, ALIVE_SCRIPT_PATH, alive_script_needed, render,
+    ALIVE_SCRIPT, ALIVE_SCRIPT_PATH, UNIT_DROPIN_PATH, alive_script_needed, render, unit_dropin,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._keepalived_plan import (
     mismatches, owned_line, parse_owned, planned_table, predict, restrict, with_drain,
@@ -228,6 +243,11 @@ class Host(object):
             handle.write(to_bytes(content))
         return tmp
 
+    def write_file(self, path, content):
+        """A root-owned 0644 file (a systemd drop-in), replaced atomically."""
+        self.module.atomic_move(self._temp(path, '.lvs-cluster.', content), path)
+        os.chmod(path, 0o644)
+
     def write_script(self, path, content):
         """The VRRP track script, root-owned 0755 (keepalived's script security refuses others)."""
         self.module.atomic_move(self._temp(path, '.lvs-cluster-alive.', content), path)
@@ -261,9 +281,13 @@ def present(module, host, p):
     wants_script = alive_script_needed(view)
     script_changed = wants_script and (_read(script) != ALIVE_SCRIPT or not os.access(script, os.X_OK))
     config_changed = before != content or script_changed
+    dropin = unit_dropin(p['header'], vrrp['unicast_src']) if vrrp is not None else None
+    dropin_before = _read(p['unit_dropin'])
+    unit_changed = dropin is not None and dropin_before != dropin
     active = host.systemctl('is-active', '--quiet', 'keepalived')
     enabled = host.systemctl('is-enabled', '--quiet', 'keepalived')
-    result = {'changed': config_changed or not active or not enabled, 'config_changed': config_changed,
+    result = {'changed': config_changed or unit_changed or not active or not enabled, 'config_changed': config_changed,
+              'unit_changed': unit_changed,
               'action': 'none', 'ipvs_commands': delta.commands, 'realservers_down': mismatches(live, planned)[1]}
     if vrrp is not None:
         result['vips_held'] = held_before
@@ -274,10 +298,17 @@ def present(module, host, p):
             {'before': restrict(live, scope).render(), 'after': planned.render(),
              'before_header': 'ipvsadm -Sn (live, keepalived-owned)',
              'after_header': 'ipvsadm -Sn (planned, every checked real server up)'}]
+        if unit_changed:
+            result['diff'].append({'before': dropin_before or '', 'after': dropin,
+                                   'before_header': p['unit_dropin'], 'after_header': p['unit_dropin']})
     if module.check_mode:
         if config_changed or not active:
             result['action'] = 'reload' if active else 'start'
         return result
+    if unit_changed:
+        # Before a start: the drop-in must be in effect the first time keepalived starts.
+        host.write_file(p['unit_dropin'], dropin)
+        host.run(['systemctl', 'daemon-reload'])
     if script_changed:
         # Before the config test: keepalived -t fails on a config naming a missing script.
         host.write_script(script, ALIVE_SCRIPT)
@@ -339,6 +370,9 @@ def absent(module, host, p):
         result['action'] = 'stop'
     host.systemctl('disable', 'keepalived')
     os.unlink(p['path'])
+    if os.path.exists(p['unit_dropin']):
+        os.unlink(p['unit_dropin'])
+        host.run(['systemctl', 'daemon-reload'])
     script = os.path.join(os.path.dirname(p['path']), os.path.basename(ALIVE_SCRIPT_PATH))
     if os.path.exists(script):
         os.unlink(script)
@@ -355,6 +389,7 @@ def main():
             drain_remove=dict(type='bool', default=False),
             header=dict(type='str', default=''),
             path=dict(type='path', default='/etc/keepalived/keepalived.conf'),
+            unit_dropin=dict(type='path', default=UNIT_DROPIN_PATH),
             settle_timeout=dict(type='float', default=15),
             keepalived_path=dict(type='path'),
             ipvsadm_path=dict(type='path'),

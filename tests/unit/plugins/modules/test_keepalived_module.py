@@ -63,6 +63,7 @@ def run(args, fake, capsys, monkeypatch, check=False):
     monkeypatch.setattr(basic.AnsibleModule, 'run_command',
                         lambda self, cmd, data=None, binary_data=False, **kw: fake(cmd, data))
     args = dict(args, keepalived_path='/usr/sbin/keepalived', ipvsadm_path='/usr/sbin/ipvsadm', settle_timeout=1,
+                unit_dropin=os.path.join(os.path.dirname(args['path']), 'keepalived.service.d', 'lvs-cluster.conf'),
                 _ansible_check_mode=check, _ansible_diff=True)
     with patch_module_args(args):
         with pytest.raises(SystemExit):
@@ -146,3 +147,21 @@ def test_absent_removes_only_a_config_it_wrote(conf, capsys, monkeypatch):
     out = run({'state': 'absent', 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
     assert out['changed'] and out['action'] == 'stop' and not os.path.exists(conf)
     assert fake.writes()[-2:] == ['systemctl stop keepalived', 'systemctl disable keepalived']
+
+
+def test_the_unit_drop_in_waits_for_the_unicast_source_and_is_loaded_before_the_first_start(conf, capsys, monkeypatch):
+    fake = _fake(active=False)
+    out = run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    dropin = os.path.join(os.path.dirname(conf), 'keepalived.service.d', 'lvs-cluster.conf')
+    assert out['unit_changed'] is True and out['action'] == 'start'
+    text = open(dropin).read()
+    assert "until ip -o addr show to %s | grep -v tentative" % VIEW['vrrp']['unicast_src'].split('/')[0] in text
+    assert fake.calls.index('systemctl daemon-reload') < fake.calls.index('systemctl start keepalived')
+    # Unchanged on the next run: no daemon-reload, and nothing else to do.
+    fake.calls = []
+    again = run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert again['changed'] is False and again['unit_changed'] is False
+    assert 'systemctl daemon-reload' not in fake.calls
+    # state=absent removes it with the config.
+    run({'state': 'absent', 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert not os.path.exists(dropin)
