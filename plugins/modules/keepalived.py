@@ -32,9 +32,9 @@ description:
     checks failed, as when its link is cut), so that a director coming back from isolation
     cannot win the election with empty services.
   - On a director of a group it also installs a systemd drop-in (O(unit_dropin)) that holds
-    keepalived's start until its unicast source address is usable (at most 60 s): keepalived
-    that starts before the address exists stays in VRRP FAULT for good
-    (acassen/keepalived#1847), as a director whose network comes up late after a boot would.
+    keepalived's start until its unicast source address is usable (at most 60 s), because
+    keepalived that starts before the address exists stays in VRRP FAULT for good
+    (acassen/keepalived#1847), as on a director whose network comes up late after a boot.
     A changed drop-in is loaded by C(systemctl daemon-reload), with no keepalived restart.
 author:
   - lvs.cluster contributors (!UNKNOWN)

@@ -155,7 +155,7 @@ def test_the_unit_drop_in_waits_for_the_unicast_source_and_is_loaded_before_the_
     dropin = os.path.join(os.path.dirname(conf), 'keepalived.service.d', 'lvs-cluster.conf')
     assert out['unit_changed'] is True and out['action'] == 'start'
     text = open(dropin).read()
-    assert "until ip -o addr show to %s | grep -v tentative" % VIEW['vrrp']['unicast_src'].split('/')[0] in text
+    assert "until ip -o addr show to %s | grep -v tentative" % VIEW['vrrp']['unicast_src'].split('/', maxsplit=1)[0] in text
     assert fake.calls.index('systemctl daemon-reload') < fake.calls.index('systemctl start keepalived')
     # Unchanged on the next run: no daemon-reload, and nothing else to do.
     fake.calls = []
