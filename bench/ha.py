@@ -20,7 +20,7 @@ Targets (issue 10): hard power-off <= 4 s at advert_int 1 and <= 1.5 s sub-secon
 <= 1 s; >= 95 % of connections survive with sync; eviction within interval x (retries + 1) +
 timeout = 5 s.  All hosts are UML guests on the same 2 cores: compare runs on this machine.
 
-Usage: python3 bench/ha.py [--instance NAME] [--keep] [--reps N] [--subsecond]
+Usage: python3 bench/ha.py [--instance NAME] [--keep] [--reps N] [--subsecond] [--parts failover,survival,eviction,nosync]
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -64,7 +65,8 @@ class Lab:
         return proc.stdout
 
     def tool(self, host: str, *argv: str, check: bool = True) -> dict:
-        out = self.sh(host, "python3", "/usr/local/bin/lvs_load.py", *argv, check=check)
+        # Quoted: labctl ssh hands its words to ssh, whose remote shell splits them again.
+        out = self.sh(host, "python3", "/usr/local/bin/lvs_load.py", *[shlex.quote(arg) for arg in argv], check=check)
         return json.loads(out.strip().splitlines()[-1])
 
     def site(self, group: dict, log: Path) -> None:
@@ -83,17 +85,23 @@ class Lab:
 
     def start_load(self) -> None:
         self.sh("client", "rm", "-f", "/tmp/b.stop", "/tmp/b.load")
-        self.sh("client", "sh", "-c", "nohup python3 /usr/local/bin/lvs_load.py load http://10.0.0.10/ --stop /tmp/b.stop "
-                "--interval 0.05 --max 120 > /tmp/b.load 2>&1 &")
+        # One word: labctl ssh hands its words to ssh, whose remote shell parses them again.
+        self.sh("client", "nohup python3 /usr/local/bin/lvs_load.py load http://10.0.0.10/ --stop /tmp/b.stop "
+                "--interval 0.05 --max 120 > /tmp/b.load 2>&1 < /dev/null &")
+
+    def report(self, path: str, tries: int = 100) -> dict:
+        """The JSON line lvs_load.py wrote to ``path`` on the client, polled until it is there (the
+        file also holds nohup's own message)."""
+        for _ in range(tries):
+            lines = [line for line in self.sh("client", "cat", path, check=False).splitlines() if line.startswith("{")]
+            if lines:
+                return json.loads(lines[-1])
+            time.sleep(0.1)
+        raise RuntimeError(f"client: {path} holds no report")
 
     def stop_load(self) -> dict:
         self.sh("client", "touch", "/tmp/b.stop")
-        for _ in range(100):
-            out = self.sh("client", "cat", "/tmp/b.load", check=False).strip()
-            if out:
-                return json.loads(out)
-            time.sleep(0.1)
-        raise RuntimeError("load did not report")
+        return self.report("/tmp/b.load")
 
     def wait_backup_state(self, host: str) -> None:
         for _ in range(300):
@@ -104,7 +112,7 @@ class Lab:
 
 
 def stats(values: list[float]) -> str:
-    return f"p50 {statistics.median(values):6.2f}  max {max(values):6.2f}  (n={len(values)})"
+    return f"p50 {statistics.median(values):6.2f}  min {min(values):6.2f}  max {max(values):6.2f}  (n={len(values)})"
 
 
 def hard_failover(lab: Lab, reps: int) -> list[float]:
@@ -142,8 +150,8 @@ def survival(lab: Lab, reps: int) -> list[float]:
     for _ in range(reps):
         master, backup = lab.master()
         lab.sh("client", "rm", "-f", "/tmp/b.rel", "/tmp/b.hold")
-        lab.sh("client", "sh", "-c", "nohup python3 /usr/local/bin/lvs_load.py hold 10.0.0.10 80 50 --release /tmp/b.rel "
-               "--max 120 > /tmp/b.hold 2>&1 &")
+        lab.sh("client", "nohup python3 /usr/local/bin/lvs_load.py hold 10.0.0.10 80 50 --release /tmp/b.rel "
+               "--max 120 > /tmp/b.hold 2>&1 < /dev/null &")
         # Established and past sync_threshold on the master before the failover.
         for _ in range(100):
             if lab.sh(master, "ipvsadm", "-Lnc").count("ESTABLISHED") >= 50:
@@ -153,12 +161,7 @@ def survival(lab: Lab, reps: int) -> list[float]:
         lab.sh(master, "systemctl", "stop", "keepalived")
         lab.tool(backup, "wait-addr", "10.0.0.10", "--timeout", "20")
         lab.sh("client", "touch", "/tmp/b.rel")
-        for _ in range(200):
-            out = lab.sh("client", "cat", "/tmp/b.hold", check=False).strip()
-            if out:
-                break
-            time.sleep(0.1)
-        shares.append(json.loads(out)["percent"])
+        shares.append(lab.report("/tmp/b.hold", 200)["percent"])
         lab.sh(master, "systemctl", "start", "keepalived")
         lab.wait_backup_state(master)
     return shares
@@ -188,7 +191,10 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--subsecond", action="store_true", help="also measure a hard power-off at advert_int 0.3")
+    ap.add_argument("--parts", default="failover,survival,eviction,nosync",
+                    help="comma-separated subset of failover,survival,eviction,nosync (default: all)")
     a = ap.parse_args()
+    parts = set(a.parts.split(","))
     logs = ROOT / ".tmp" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
     lab = Lab(a.instance)
@@ -200,24 +206,29 @@ def main() -> int:
     try:
         lab.site(GROUP, logs / "ha-site.log")
         for host in ("client", "lb1", "lb2", "dr1"):
-            subprocess.run(LABCTL + ["ssh", host, "--instance", a.instance, "--", "sh", "-c",
-                                     "cat > /usr/local/bin/lvs_load.py"], input=TOOL.read_text(), text=True, check=True)
+            # sync: the hard power-off below loses what the guest has not written back yet.
+            subprocess.run(LABCTL + ["ssh", host, "--instance", a.instance, "--", "cat > /usr/local/bin/lvs_load.py && sync"],
+                           input=TOOL.read_text(), text=True, check=True)
         print(f"lab {a.instance}: converged; {a.reps} repetitions each\n", flush=True)
-        hard = hard_failover(lab, a.reps)
-        print(f"hard power-off failover gap (s), advert_int 1:  {stats(hard)}   target <= 4", flush=True)
-        soft = graceful_failover(lab, a.reps)
-        print(f"graceful keepalived stop gap (s):              {stats(soft)}   target <= 1", flush=True)
-        kept = survival(lab, a.reps)
-        print(f"held connections surviving, sync on (%):       {stats(kept)}   target >= 95", flush=True)
-        svc_times, svc_failed = eviction(lab, a.reps, "service")
-        print(f"dead real server (service stopped) out in (s): {stats(svc_times)}   target <= {BOUND_EVICT}; "
-              f"failed requests p50 {statistics.median(svc_failed)} max {max(svc_failed)}", flush=True)
-        vip_times, vip_failed = eviction(lab, a.reps, "vip")
-        print(f"black-holed real server (VIP removed) out (s): {stats(vip_times)}   target <= {BOUND_EVICT}; "
-              f"failed requests p50 {statistics.median(vip_failed)} max {max(vip_failed)}", flush=True)
-        lab.site(dict(GROUP, sync=False), logs / "ha-site-nosync.log")
-        lost = survival(lab, a.reps)
-        print(f"held connections surviving, sync off (%):      {stats(lost)}", flush=True)
+        if "failover" in parts:
+            hard = hard_failover(lab, a.reps)
+            print(f"hard power-off failover gap (s), advert_int 1:  {stats(hard)}   target <= 4", flush=True)
+            soft = graceful_failover(lab, a.reps)
+            print(f"graceful keepalived stop gap (s):              {stats(soft)}   target <= 1", flush=True)
+        if "survival" in parts:
+            kept = survival(lab, a.reps)
+            print(f"held connections surviving, sync on (%):       {stats(kept)}   target >= 95", flush=True)
+        if "eviction" in parts:
+            svc_times, svc_failed = eviction(lab, a.reps, "service")
+            print(f"dead real server (service stopped) out in (s): {stats(svc_times)}   target <= {BOUND_EVICT}; "
+                  f"failed requests p50 {statistics.median(svc_failed)} max {max(svc_failed)}", flush=True)
+            vip_times, vip_failed = eviction(lab, a.reps, "vip")
+            print(f"black-holed real server (VIP removed) out (s): {stats(vip_times)}   target <= {BOUND_EVICT}; "
+                  f"failed requests p50 {statistics.median(vip_failed)} max {max(vip_failed)}", flush=True)
+        if "nosync" in parts:
+            lab.site(dict(GROUP, sync=False), logs / "ha-site-nosync.log")
+            lost = survival(lab, a.reps)
+            print(f"held connections surviving, sync off (%):      {stats(lost)}", flush=True)
         if a.subsecond:
             lab.site(dict(GROUP, advert_int=0.3), logs / "ha-site-fast.log")
             fast = hard_failover(lab, a.reps)
