@@ -117,6 +117,17 @@ def _alive(pid: int | None, instance: str) -> bool:
     return bool(pid) and (str(run_dir(instance)) + "/").encode() in _cmdline(pid)
 
 
+def _exited(pid: int | None) -> bool:
+    """The process is gone or a zombie. Not `not _alive()`: right after the spawn its command
+    line can read empty (`ip netns exec` is still exec'ing the kernel), which made a power-on
+    report "the UML kernel exited" 0.1 s in while the guest went on booting."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError, TypeError):
+        return True
+
+
 def console_tail(path: Path, lines: int = 25) -> str:
     try:
         text = path.read_bytes()[-16384:].decode(errors="replace")
@@ -340,7 +351,7 @@ def _wait_all(state: dict, timeout: float, t0: float, log) -> dict[str, float]:
     def wait_one(host: str):
         h = state["hosts"][host]
         while time.monotonic() < deadline and not failed:
-            if not _alive(h["pid"], instance):
+            if _exited(h["pid"]):
                 with lock:
                     failed[host] = "the UML kernel exited"
                 return

@@ -283,7 +283,9 @@ def present(module, host, p):
     config_changed = before != content or script_changed
     dropin = unit_dropin(p['header'], vrrp['unicast_src']) if vrrp is not None else None
     dropin_before = _read(p['unit_dropin'])
-    unit_changed = dropin is not None and dropin_before != dropin
+    # A director that left its group keeps no drop-in of ours.
+    stale_dropin = dropin is None and dropin_before is not None and 'lvs.cluster' in dropin_before
+    unit_changed = (dropin is not None and dropin_before != dropin) or stale_dropin
     active = host.systemctl('is-active', '--quiet', 'keepalived')
     enabled = host.systemctl('is-enabled', '--quiet', 'keepalived')
     result = {'changed': config_changed or unit_changed or not active or not enabled, 'config_changed': config_changed,
@@ -299,7 +301,7 @@ def present(module, host, p):
              'before_header': 'ipvsadm -Sn (live, keepalived-owned)',
              'after_header': 'ipvsadm -Sn (planned, every checked real server up)'}]
         if unit_changed:
-            result['diff'].append({'before': dropin_before or '', 'after': dropin,
+            result['diff'].append({'before': dropin_before or '', 'after': dropin or '',
                                    'before_header': p['unit_dropin'], 'after_header': p['unit_dropin']})
     if module.check_mode:
         if config_changed or not active:
@@ -307,7 +309,10 @@ def present(module, host, p):
         return result
     if unit_changed:
         # Before a start: the drop-in must be in effect the first time keepalived starts.
-        host.write_file(p['unit_dropin'], dropin)
+        if stale_dropin:
+            os.unlink(p['unit_dropin'])
+        else:
+            host.write_file(p['unit_dropin'], dropin)
         host.run(['systemctl', 'daemon-reload'])
     if script_changed:
         # Before the config test: keepalived -t fails on a config naming a missing script.

@@ -165,7 +165,10 @@ class Director(object):
         rc, out, err = self.module.run_command(argv)
         if rc != 0:
             raise PathProbeError('%s: %s' % (' '.join(argv), (err or out).strip()))
-        return json.loads(out or '[]')
+        try:
+            return json.loads(out or '[]')
+        except ValueError as exc:
+            raise PathProbeError('%s: not JSON (%s): %r' % (' '.join(argv), exc, out[:200]))
 
     def route(self, rip):
         """(device, source address, next hop) towards ``rip``."""

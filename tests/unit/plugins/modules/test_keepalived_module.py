@@ -162,6 +162,13 @@ def test_the_unit_drop_in_waits_for_the_unicast_source_and_is_loaded_before_the_
     again = run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
     assert again['changed'] is False and again['unit_changed'] is False
     assert 'systemctl daemon-reload' not in fake.calls
+    # A director out of its group (no VRRP) keeps no drop-in of ours.
+    alone = dict(VIEW, vrrp=None)
+    fake.calls = []
+    out = run({'view': alone, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert out['unit_changed'] is True and not os.path.exists(dropin) and 'systemctl daemon-reload' in fake.calls
     # state=absent removes it with the config.
+    run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert os.path.exists(dropin)
     run({'state': 'absent', 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
     assert not os.path.exists(dropin)
