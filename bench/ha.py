@@ -115,32 +115,25 @@ def stats(values: list[float]) -> str:
     return f"p50 {statistics.median(values):6.2f}  min {min(values):6.2f}  max {max(values):6.2f}  (n={len(values)})"
 
 
-def hard_failover(lab: Lab, reps: int) -> list[float]:
+def failover_gaps(lab: Lab, reps: int, how: str) -> list[float]:
+    """The client's longest gap while the master fails over: ``hard`` powers it off (labctl
+    stop, then start), ``graceful`` stops keepalived on it (then starts it again)."""
     gaps = []
     for _ in range(reps):
         master, backup = lab.master()
         lab.start_load()
         time.sleep(1)
-        lab.ctl("stop", master)
+        if how == "hard":
+            lab.ctl("stop", master)
+        else:
+            lab.sh(master, "systemctl", "stop", "keepalived")
         lab.tool(backup, "wait-addr", "10.0.0.10", "--timeout", "20")
         time.sleep(1)
         gaps.append(lab.stop_load()["longest_gap"])
-        lab.ctl("start", master)
-        lab.wait_backup_state(master)
-    return gaps
-
-
-def graceful_failover(lab: Lab, reps: int) -> list[float]:
-    gaps = []
-    for _ in range(reps):
-        master, backup = lab.master()
-        lab.start_load()
-        time.sleep(1)
-        lab.sh(master, "systemctl", "stop", "keepalived")
-        lab.tool(backup, "wait-addr", "10.0.0.10", "--timeout", "20")
-        time.sleep(1)
-        gaps.append(lab.stop_load()["longest_gap"])
-        lab.sh(master, "systemctl", "start", "keepalived")
+        if how == "hard":
+            lab.ctl("start", master)
+        else:
+            lab.sh(master, "systemctl", "start", "keepalived")
         lab.wait_backup_state(master)
     return gaps
 
@@ -211,9 +204,9 @@ def main() -> int:
                            input=TOOL.read_text(), text=True, check=True)
         print(f"lab {a.instance}: converged; {a.reps} repetitions each\n", flush=True)
         if "failover" in parts:
-            hard = hard_failover(lab, a.reps)
+            hard = failover_gaps(lab, a.reps, "hard")
             print(f"hard power-off failover gap (s), advert_int 1:  {stats(hard)}   target <= 4", flush=True)
-            soft = graceful_failover(lab, a.reps)
+            soft = failover_gaps(lab, a.reps, "graceful")
             print(f"graceful keepalived stop gap (s):              {stats(soft)}   target <= 1", flush=True)
         if "survival" in parts:
             kept = survival(lab, a.reps)
@@ -231,7 +224,7 @@ def main() -> int:
             print(f"held connections surviving, sync off (%):      {stats(lost)}", flush=True)
         if a.subsecond:
             lab.site(dict(GROUP, advert_int=0.3), logs / "ha-site-fast.log")
-            fast = hard_failover(lab, a.reps)
+            fast = failover_gaps(lab, a.reps, "hard")
             print(f"hard power-off failover gap (s), advert 0.3:   {stats(fast)}   target <= 1.5", flush=True)
         return 0
     finally:
