@@ -152,6 +152,15 @@ drift:
   returned: state is present and nothing was applied
   type: list
   elements: str
+sync_daemons_stopped:
+  description:
+    - The kernel's IPVS sync daemons (V(master), V(backup)) stopped because this director's group
+      no longer syncs (O(view) without C(vrrp.sync)). keepalived's reload drops C(lvs_sync_daemon)
+      from its config but leaves the kernel's daemons running.
+  returned: state is present
+  type: list
+  elements: str
+  sample: [backup]
 vips_held:
   description: The group's addresses this director holds after the run (it is the VRRP master when non-empty).
   returned: state is present and the director is in a group
@@ -166,6 +175,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_listing import parse_daemon
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import Runner
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError, Table
 from ansible_collections.lvs.cluster.plugins.module_utils._keepalived_conf import (
@@ -199,6 +209,7 @@ class Host(object):
     def __init__(self, module, keepalived, ipvsadm):
         self.module = module
         self.keepalived = keepalived
+        self.ipvsadm = ipvsadm
         self.runner = Runner(lambda args, data=None: module.run_command(args, data=data, binary_data=True), ipvsadm) \
             if ipvsadm else None
 
@@ -219,6 +230,13 @@ class Host(object):
             return self.runner.read_table()
         except IpvsError as exc:
             raise KeepalivedError('reading the IPVS table: %s' % exc.msg)
+
+    def sync_daemons(self):
+        """The states (master, backup) of the kernel's running IPVS sync daemons."""
+        if not self.ipvsadm:
+            return []
+        rc, out, _err = self.run([self.ipvsadm, '-L', '--daemon'], check=False)
+        return [d['state'] for d in parse_daemon(out)] if rc == 0 else []
 
     def held(self, addresses):
         """The group addresses present on this host (ip -o addr)."""
@@ -286,10 +304,15 @@ def present(module, host, p):
     # A director that left its group keeps no drop-in of ours.
     stale_dropin = dropin is None and dropin_before is not None and 'lvs.cluster' in dropin_before
     unit_changed = (dropin is not None and dropin_before != dropin) or stale_dropin
+    # keepalived starts the kernel's sync daemons but never stops them when lvs_sync_daemon leaves
+    # its config (seen on 2.2.7: both kept running after a reload with sync off). A director of a
+    # group without sync, or one whose old config of ours synced, runs none.
+    unsynced = (vrrp is not None and not vrrp.get('sync')) or (vrrp is None and 'lvs_sync_daemon' in (before or ''))
+    stale_sync = host.sync_daemons() if unsynced else []
     active = host.systemctl('is-active', '--quiet', 'keepalived')
     enabled = host.systemctl('is-enabled', '--quiet', 'keepalived')
-    result = {'changed': config_changed or unit_changed or not active or not enabled, 'config_changed': config_changed,
-              'unit_changed': unit_changed,
+    result = {'changed': config_changed or unit_changed or not active or not enabled or bool(stale_sync),
+              'config_changed': config_changed, 'unit_changed': unit_changed, 'sync_daemons_stopped': stale_sync,
               'action': 'none', 'ipvs_commands': delta.commands, 'realservers_down': mismatches(live, planned)[1]}
     if vrrp is not None:
         result['vips_held'] = held_before
@@ -328,6 +351,9 @@ def present(module, host, p):
         result['action'] = 'reload'
     if not enabled:
         host.run(['systemctl', 'enable', 'keepalived'])
+    # After the reload: the old config would start them again on a VRRP transition.
+    for state in stale_sync:
+        host.run([host.ipvsadm, '--stop-daemon', state])
     if result['action'] != 'none':
         problems, down = settle(host, planned, p['settle_timeout'])
         if problems:

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Traffic and timing for the lab's HA and rollout proofs (stdlib only; runs on lab guests).
 
-    lvs_load.py load URL --stop FILE [--interval 0.02] [--timeout 1] [--max 600]
+    lvs_load.py load URL --stop FILE [--interval 0.02] [--timeout 1] [--max 600] [--open]
         One new TCP connection per request until FILE exists (or --max seconds).  Prints one JSON
-        object: total, failed, per-host answers, the failures (time, error) and the longest
-        time without a successful answer (the outage a failover or a drain cost).
+        object: total, failed, per-host answers, the failures (time, error), the longest
+        time without a successful answer (the outage a failover or a drain cost) and how many
+        answers took over 0.9 s (a SYN retransmitted after TCP's 1 s initial timeout).
+        Requests go one after another (what one user sees: a lost SYN costs that second), or
+        with --open one every --interval whether or not the last has answered (an open loop:
+        the gap is then how long the service took no new connection, not one client's timeout).
     lvs_load.py hold HOST PORT COUNT --release FILE [--max 600]
         Opens COUNT connections and sends the first half of a request on each (so each is an
         established, synced IPVS connection), waits until FILE exists, then ends the requests
@@ -30,6 +34,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -55,31 +60,68 @@ def _request(host, port, path, timeout):
         return _answer(sock)
 
 
+def _probe(host, port, path, timeout, start):
+    """One request: (sent, answered, answer or None, error or None), times from ``start``."""
+    sent = time.monotonic() - start
+    try:
+        answer, error = _request(host, port, path, timeout), None
+    except (OSError, socket.timeout) as exc:
+        answer, error = None, str(exc) or type(exc).__name__
+    return sent, time.monotonic() - start, answer, error
+
+
+def summary(results):
+    """Totals of probe results; the gap runs from the start to the first answer and between answers."""
+    hosts, failures, answered = {}, [], [0.0]
+    for sent, done, answer, error in sorted(results):
+        if error is None:
+            hosts[answer] = hosts.get(answer, 0) + 1
+            answered.append(done)
+        else:
+            failures.append({'t': round(sent, 3), 'error': error})
+    answered.sort()
+    gaps = [b - a for a, b in zip(answered, answered[1:])]
+    slow = sum(1 for sent, done, _answer, error in results if error is None and done - sent > 0.9)
+    return {'total': len(results), 'failed': len(failures), 'hosts': hosts,
+            'longest_gap': round(max(gaps or [0.0]), 3), 'slow': slow, 'failures': failures[:200]}
+
+
 def load(args):
     url = urlsplit(args.url)
     host, port, path = url.hostname, url.port or 80, url.path or '/'
     start, wall = time.monotonic(), time.time()
-    total, failures, hosts = 0, [], {}
-    last_ok = 0.0
-    longest_gap = 0.0
+    results, threads, lock = [], [], threading.Lock()
+    # An open loop caps the requests in flight so a dead VIP cannot pile up threads.
+    slots = threading.BoundedSemaphore(200)
+
+    def opened():
+        result = _probe(host, port, path, args.timeout, start)
+        with lock:
+            results.append(result)
+        slots.release()
+
+    n = 0
     while time.monotonic() - start < args.max and not os.path.exists(args.stop):
-        began = time.monotonic() - start
-        total += 1
-        try:
-            answer = _request(host, port, path, args.timeout)
-            hosts[answer] = hosts.get(answer, 0) + 1
-            now = time.monotonic() - start
-            longest_gap = max(longest_gap, now - last_ok)
-            last_ok = now
-        except (OSError, socket.timeout) as exc:
-            failures.append({'t': round(began, 3), 'error': str(exc) or type(exc).__name__})
-        spent = time.monotonic() - start - began
-        if spent < args.interval:
-            time.sleep(args.interval - spent)
-    end = time.monotonic() - start
-    json.dump({'url': args.url, 'wall_start': wall, 'seconds': round(end, 3), 'total': total,
-               'failed': len(failures), 'hosts': hosts, 'longest_gap': round(longest_gap, 3),
-               'failures': failures[:200]}, sys.stdout)
+        if args.open:
+            slots.acquire()
+            thread = threading.Thread(target=opened, daemon=True)
+            thread.start()
+            threads.append(thread)
+        else:
+            results.append(_probe(host, port, path, args.timeout, start))
+        n += 1
+        # On a fixed schedule: a slow answer delays the next request only in the closed loop.
+        ahead = start + n * args.interval - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
+        elif not args.open:
+            n = int((time.monotonic() - start) / args.interval)
+    for thread in threads:
+        thread.join()
+    report = {'url': args.url, 'wall_start': wall, 'seconds': round(time.monotonic() - start, 3),
+              'open': bool(args.open)}
+    report.update(summary(results))
+    json.dump(report, sys.stdout)
     sys.stdout.write('\n')
 
 
@@ -164,6 +206,7 @@ def main():
     p.add_argument('--interval', type=float, default=0.02)
     p.add_argument('--timeout', type=float, default=1.0)
     p.add_argument('--max', type=float, default=600)
+    p.add_argument('--open', action='store_true', help='one request every --interval, not waiting for answers')
     p.set_defaults(func=load)
     p = sub.add_parser('hold')
     p.add_argument('host')

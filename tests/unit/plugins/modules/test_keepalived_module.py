@@ -29,6 +29,7 @@ class FakeDirector(object):
         self.active = active
         self.table = table
         self.reject = reject          # keepalived -t stderr, or None to accept
+        self.daemons = []             # running kernel sync daemons: 'master', 'backup'
         self.calls = []
 
     def writes(self):
@@ -54,6 +55,12 @@ class FakeDirector(object):
             return 0, '', ''
         if argv[:3] == ['ip', '-o', 'addr']:
             return 0, '2: eth1    inet 10.0.0.1/24 scope global eth1\n', ''
+        if argv[1:] == ['-L', '--daemon']:
+            return 0, ''.join('%s sync daemon (mcast=eth1, syncid=51, maxlen=1472, group=224.0.0.81, port=8848, '
+                              'ttl=1)\n' % d for d in self.daemons), ''
+        if argv[1] == '--stop-daemon':
+            self.daemons.remove(argv[2])
+            return 0, '', ''
         if argv[-1] == '-Sn':
             return 0, self.table, ''
         raise AssertionError('unexpected command %s' % text)
@@ -172,3 +179,23 @@ def test_the_unit_drop_in_waits_for_the_unicast_source_and_is_loaded_before_the_
     assert os.path.exists(dropin)
     run({'state': 'absent', 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
     assert not os.path.exists(dropin)
+
+
+def test_sync_off_stops_the_kernel_sync_daemons_keepalived_leaves_running(conf, capsys, monkeypatch):
+    fake = _fake()
+    run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    fake.daemons = ['master', 'backup']
+    # Sync on: the daemons are keepalived's, left alone.
+    again = run({'view': VIEW, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert again['changed'] is False and again['sync_daemons_stopped'] == [] and fake.daemons == ['master', 'backup']
+    unsynced = dict(VIEW, vrrp=dict(VIEW['vrrp'], sync=False))
+    fake.calls = []
+    check = run({'view': unsynced, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch, check=True)
+    assert check['changed'] and check['sync_daemons_stopped'] == ['master', 'backup'] and fake.daemons == ['master', 'backup']
+    out = run({'view': unsynced, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert out['sync_daemons_stopped'] == ['master', 'backup'] and fake.daemons == []
+    assert 'lvs_sync_daemon' not in open(conf).read()
+    # After the reload, which would otherwise start them again on a VRRP transition.
+    assert fake.calls.index('systemctl reload keepalived') < fake.calls.index('/usr/sbin/ipvsadm --stop-daemon master')
+    again = run({'view': unsynced, 'router_id': 'lb1', 'path': conf}, fake, capsys, monkeypatch)
+    assert again['changed'] is False and again['sync_daemons_stopped'] == []
