@@ -3,7 +3,7 @@
 # `make test` is what CI (.ci/run) runs: it sets up a fresh Debian 12 machine
 # (apt packages, pinned virtualenv, offline fixes for ansible-test/ansible-lint)
 # and runs unit, lint, sanity, e2e, the lab's own tests and every Molecule scenario (lab_smoke,
-# dr, tun, nat, ipv6, mixed; `ha` for now only in `make molecule-all`) on the User-Mode Linux lab (real IPVS).
+# dr, tun, nat, ipv6, mixed, ha) on the User-Mode Linux lab (real IPVS).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -27,9 +27,7 @@ export PATH := $(BIN):$(PATH)
 # 45-minute budget since a converge costs one module call per host (about 44 min of lab
 # parts measured here; times: docs/testing.md). SCENARIOS=... picks others.
 ALL_SCENARIOS := lab_smoke dr tun nat ipv6 mixed ha
-# CI leaves out `ha` for now: its split-brain step (an isolated director backing off after its
-# link is mended) failed on 2026-12-01 with the cause not yet known (issue 10). `make molecule-all` runs it.
-CI_SCENARIOS := lab_smoke dr tun nat ipv6 mixed
+CI_SCENARIOS := $(ALL_SCENARIOS)
 SCENARIOS ?= $(CI_SCENARIOS)
 # A failed scenario runs once more; a pass then is reported FLAKY with the first failure
 # (tests/tools/run_scenarios.py). MOLECULE_RETRY=0 fails at once.

@@ -62,3 +62,19 @@ def test_load_counts_every_request_until_the_stop_file(tmp_path, mode):
     assert report["open"] is bool(mode) and report["failed"] == 0
     assert 10 <= report["total"] <= 30 and report["hosts"] == {"web1": report["total"]}
     assert report["longest_gap"] < 0.5
+
+
+def test_hold_answers_every_connection_in_its_own_slot(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    release = tmp_path / "release"
+    release.touch()
+    try:
+        out = subprocess.run([sys.executable, str(TOOL), "hold", "127.0.0.1", str(server.server_port), "8",
+                              "--release", str(release)], stdout=subprocess.PIPE, text=True, check=True, timeout=30).stdout
+    finally:
+        server.shutdown()
+    report = json.loads(out)
+    # Released in a random order, reported in opening order.
+    assert report["survived"] == 8 and report["percent"] == 100.0
+    assert [r["host"] for r in report["results"]] == ["web1"] * 8

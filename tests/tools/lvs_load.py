@@ -12,7 +12,10 @@
     lvs_load.py hold HOST PORT COUNT --release FILE [--max 600]
         Opens COUNT connections and sends the first half of a request on each (so each is an
         established, synced IPVS connection), waits until FILE exists, then ends the requests
-        and prints JSON: per connection the host that answered or the error.
+        in a random order (as independent clients would; in opening order a new master without
+        the synced entries would reschedule them, under sloppy_tcp, in the old master's round-
+        robin order and hit the same real servers) and prints JSON: per connection the host
+        that answered or the error.
 
     lvs_load.py wait-addr ADDRESS [--absent] [--timeout 30]
         Polls `ip -j addr` every 50 ms until ADDRESS is on (or gone from) this host.
@@ -31,6 +34,7 @@ and exit 1 on timeout.
 import argparse
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -139,17 +143,20 @@ def hold(args):
             conns.append(exc)
     while time.monotonic() - start < args.max and not os.path.exists(args.release):
         time.sleep(0.1)
-    results = []
-    for sock in conns:
+    results = [None] * len(conns)
+    order = list(range(len(conns)))
+    random.shuffle(order)
+    for index in order:
+        sock = conns[index]
         if isinstance(sock, Exception):
-            results.append({'ok': False, 'error': 'connect: %s' % sock})
+            results[index] = {'ok': False, 'error': 'connect: %s' % sock}
             continue
         try:
             sock.settimeout(args.timeout)
             sock.sendall(b'\r\n')
-            results.append({'ok': True, 'host': _answer(sock), 'error': None})
+            results[index] = {'ok': True, 'host': _answer(sock), 'error': None}
         except OSError as exc:
-            results.append({'ok': False, 'error': str(exc) or type(exc).__name__})
+            results[index] = {'ok': False, 'error': str(exc) or type(exc).__name__}
         finally:
             sock.close()
     survived = sum(1 for r in results if r['ok'])
