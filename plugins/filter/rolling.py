@@ -11,9 +11,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lvs.cluster.plugins.module_utils._rolling_plan import drained, plan
 
 
-def rolling_plan(services, hosts=None, batch=1, allow_outage=False):
+def rolling_plan(services, hosts=None, batch=1, allow_outage=False, done=None):
     try:
-        return plan(services or [], hosts or [], batch, bool(allow_outage))
+        return plan(services or [], hosts or [], batch, bool(allow_outage), done or [])
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError('lvs.cluster.rolling_plan: malformed input: %s' % (exc,))
 

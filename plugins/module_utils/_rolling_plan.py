@@ -17,6 +17,10 @@ the rollout before any change:
 Batches follow Ansible's ``serial``: the hosts in the given order, cut every ``size``
 hosts, a percentage taken of the number of hosts (rounded down, as ``serial`` does), so the
 plan matches the batches the rolling play runs.
+
+Hosts in ``done`` (a rerun: their update already finished in this rollout) are left out of
+the batches and listed as ``skipped``; a percentage is still taken of every host named, so a
+resumed rollout keeps its batch size.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -51,8 +55,8 @@ def batch_size(batch, count):
     return size, None
 
 
-def plan(services, hosts, batch=1, allow_outage=False):
-    """``{'batches': [...], 'errors': [...], 'hosts': [...]}``.
+def plan(services, hosts, batch=1, allow_outage=False, done=()):
+    """``{'batches': [...], 'errors': [...], 'hosts': [...], 'skipped': [...]}``.
 
     Each batch: ``{'index', 'hosts', 'addresses', 'directors', 'services'}`` where
     ``services`` maps each host of the batch to the names of the services it serves.
@@ -78,8 +82,10 @@ def plan(services, hosts, batch=1, allow_outage=False):
     size, error = batch_size(batch, len(wanted))
     if error:
         errors.append(error + ' [rolling-batch]')
+    skipped = [h for h in wanted if h in set(done or ())]
+    wanted = [h for h in wanted if h not in skipped]
     if errors or not wanted:
-        return {'batches': [], 'errors': errors, 'hosts': wanted}
+        return {'batches': [], 'errors': errors, 'hosts': wanted, 'skipped': skipped}
     batches = []
     for index, start in enumerate(range(0, len(wanted), size)):
         members = wanted[start:start + size]
@@ -102,7 +108,7 @@ def plan(services, hosts, batch=1, allow_outage=False):
                         'addresses': [address[h] for h in members],
                         'directors': directors,
                         'services': dict((h, serves[h]) for h in members)})
-    return {'batches': [] if errors else batches, 'errors': errors, 'hosts': wanted}
+    return {'batches': [] if errors else batches, 'errors': errors, 'hosts': wanted, 'skipped': skipped}
 
 
 def drained(ipvs_services, addresses, remove=False):

@@ -78,3 +78,37 @@ def test_hold_answers_every_connection_in_its_own_slot(tmp_path):
     # Released in a random order, reported in opening order.
     assert report["survived"] == 8 and report["percent"] == 100.0
     assert [r["host"] for r in report["results"]] == ["web1"] * 8
+
+
+def test_keepalive_reuses_connections_and_resends_on_one_the_server_closed(tmp_path):
+    class KeepAlive(_Handler):
+        protocol_version = "HTTP/1.1"
+        served = 0
+
+        def do_GET(self):  # noqa: N802 - the stdlib's name
+            KeepAlive.served += 1
+            super().do_GET()
+            # Every third request: the server closes the connection afterwards, without saying so.
+            if KeepAlive.served % 3 == 0:
+                self.close_connection = True
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    connections = []
+    server.process_request_thread = (lambda orig: lambda *a: (connections.append(1), orig(*a)))(server.process_request_thread)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        out = subprocess.run([sys.executable, str(TOOL), "load", "http://127.0.0.1:%d/" % server.server_port,
+                              "--stop", str(tmp_path / "stop"), "--interval", "0.01", "--max", "0.5",
+                              "--keepalive", "100"], stdout=subprocess.PIPE, text=True, check=True, timeout=30).stdout
+    finally:
+        server.shutdown()
+    report = json.loads(out)
+    assert report["failed"] == 0 and report["keepalive"] == 100 and report["total"] >= 10
+    # A new connection after each close, and each close cost one resent request.
+    assert report["retried"] >= 1 and len(connections) < report["total"]
+
+
+def test_open_and_keepalive_do_not_mix(tmp_path):
+    proc = subprocess.run([sys.executable, str(TOOL), "load", "http://127.0.0.1:1/", "--stop", str(tmp_path / "s"),
+                           "--open", "--keepalive", "5"], stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 2 and "--open and --keepalive" in proc.stderr

@@ -9,6 +9,9 @@
         Requests go one after another (what one user sees: a lost SYN costs that second), or
         with --open one every --interval whether or not the last has answered (an open loop:
         the gap is then how long the service took no new connection, not one client's timeout).
+        With --keepalive N each connection carries up to N HTTP/1.1 requests (closed loop); a
+        request on a reused connection that the server closed before answering is sent again
+        on a new one, as HTTP clients do for idempotent requests (counted in "retried").
     lvs_load.py hold HOST PORT COUNT --release FILE [--max 600]
         Opens COUNT connections and sends the first half of a request on each (so each is an
         established, synced IPVS connection), waits until FILE exists, then ends the requests
@@ -64,11 +67,77 @@ def _request(host, port, path, timeout):
         return _answer(sock)
 
 
-def _probe(host, port, path, timeout, start):
+class _Closed(OSError):
+    """The server closed a kept-alive connection before answering."""
+
+
+def _read_response(reader):
+    """(body, server closes) of one HTTP/1.1 answer read by its Content-Length."""
+    status = reader.readline()
+    if not status:
+        raise _Closed('closed before an answer')
+    headers = {}
+    while True:
+        line = reader.readline()
+        if line in (b'\r\n', b'\n', b''):
+            break
+        name, _, value = line.decode('latin-1').partition(':')
+        headers[name.strip().lower()] = value.strip()
+    body = reader.read(int(headers.get('content-length', '0')))
+    if not status.startswith(b'HTTP/1.') or b' 200 ' not in status.split(b'\r\n', 1)[0] + b' ':
+        raise OSError('bad answer %r' % status[:40])
+    return body.decode(errors='replace').strip(), headers.get('connection', '').lower() == 'close'
+
+
+class _KeepAlive(object):
+    """One client on kept-alive connections of up to ``per_conn`` requests each."""
+
+    def __init__(self, host, port, path, timeout, per_conn):
+        self.host, self.port, self.path, self.timeout, self.per_conn = host, port, path, timeout, per_conn
+        self.sock = self.reader = None
+        self.used = 0
+        self.retried = 0
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = self.reader = None
+        self.used = 0
+
+    def _once(self):
+        if self.sock is None:
+            self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            self.sock.settimeout(self.timeout)
+            self.reader = self.sock.makefile('rb')
+        self.sock.sendall(('GET %s HTTP/1.1\r\nHost: %s\r\n\r\n' % (self.path, self.host)).encode())
+        answer, closing = _read_response(self.reader)
+        self.used += 1
+        if closing or self.used >= self.per_conn:
+            self.close()
+        return answer
+
+    def request(self):
+        reused = self.used > 0
+        try:
+            return self._once()
+        except (_Closed, ConnectionResetError, BrokenPipeError):
+            # Closed or reset before any answer: on a reused connection that is the server
+            # ending an idle keep-alive, which HTTP clients answer by sending again.
+            self.close()
+            if not reused:
+                raise
+            self.retried += 1
+            return self._once()
+        except OSError:
+            self.close()
+            raise
+
+
+def _probe(host, port, path, timeout, start, client=None):
     """One request: (sent, answered, answer or None, error or None), times from ``start``."""
     sent = time.monotonic() - start
     try:
-        answer, error = _request(host, port, path, timeout), None
+        answer, error = (client.request() if client else _request(host, port, path, timeout)), None
     except (OSError, socket.timeout) as exc:
         answer, error = None, str(exc) or type(exc).__name__
     return sent, time.monotonic() - start, answer, error
@@ -104,6 +173,7 @@ def load(args):
             results.append(result)
         slots.release()
 
+    client = _KeepAlive(host, port, path, args.timeout, args.keepalive) if args.keepalive else None
     n = 0
     while time.monotonic() - start < args.max and not os.path.exists(args.stop):
         if args.open:
@@ -112,7 +182,7 @@ def load(args):
             thread.start()
             threads.append(thread)
         else:
-            results.append(_probe(host, port, path, args.timeout, start))
+            results.append(_probe(host, port, path, args.timeout, start, client))
         n += 1
         # On a fixed schedule: a slow answer delays the next request only in the closed loop.
         ahead = start + n * args.interval - time.monotonic()
@@ -122,8 +192,10 @@ def load(args):
             n = int((time.monotonic() - start) / args.interval)
     for thread in threads:
         thread.join()
+    if client is not None:
+        client.close()
     report = {'url': args.url, 'wall_start': wall, 'seconds': round(time.monotonic() - start, 3),
-              'open': bool(args.open)}
+              'open': bool(args.open), 'keepalive': args.keepalive, 'retried': client.retried if client else 0}
     report.update(summary(results))
     json.dump(report, sys.stdout)
     sys.stdout.write('\n')
@@ -214,6 +286,7 @@ def main():
     p.add_argument('--timeout', type=float, default=1.0)
     p.add_argument('--max', type=float, default=600)
     p.add_argument('--open', action='store_true', help='one request every --interval, not waiting for answers')
+    p.add_argument('--keepalive', type=int, default=0, metavar='N', help='up to N requests per connection (HTTP/1.1)')
     p.set_defaults(func=load)
     p = sub.add_parser('hold')
     p.add_argument('host')
@@ -238,6 +311,8 @@ def main():
     p.add_argument('command', nargs=argparse.REMAINDER)
     p.set_defaults(func=stamp)
     args = parser.parse_args()
+    if args.cmd == 'load' and args.open and args.keepalive:
+        parser.error('--open and --keepalive: an open loop opens a new connection per request')
     if getattr(args, 'command', None) and args.command[0] == '--':
         args.command = args.command[1:]
     return args.func(args) or 0

@@ -61,6 +61,16 @@ def test_the_rest_at_weight_0_counts_as_out():
     assert 'rolling-outage' in plan(services, ['nat1'])['errors'][0]
 
 
+def test_a_rerun_skips_the_hosts_already_done_and_keeps_the_batch_size():
+    result = plan(SERVICES, ['dr1', 'dr2', 'dr3', 'nat1', 'nat2'], batch='40%', done=['dr1', 'nat1', 'other'])
+    assert result['errors'] == [] and result['skipped'] == ['dr1', 'nat1']
+    # 40 % of the 5 hosts named: 2 per batch, over the 3 not done.
+    assert [b['hosts'] for b in result['batches']] == [['dr2', 'dr3'], ['nat2']]
+    assert result['hosts'] == ['dr2', 'dr3', 'nat2']
+    everything = plan(SERVICES, ['dr1', 'dr2'], done=['dr1', 'dr2'])
+    assert everything == {'batches': [], 'errors': [], 'hosts': [], 'skipped': ['dr1', 'dr2']}
+
+
 def test_unknown_hosts_and_every_error_at_once():
     result = plan(SERVICES, ['dr1', 'lb1', 'ghost'], batch=0)
     assert len(result['errors']) == 3
