@@ -87,50 +87,50 @@ def test_binding_looks_up_no_name(monkeypatch):
             srv.server_close()
 
 
-def _serve(httpd):
-    servers = httpd.make_servers(ports=(0,), hosts=("127.0.0.1",))
-    threading.Thread(target=servers[0].serve_forever, daemon=True).start()
-    return servers[0]
+@pytest.fixture
+def serve(monkeypatch):
+    """Starts lab-httpd on 127.0.0.1 with the keep-alive timeout given; stopped after the test."""
+    started = []
 
+    def start(keepalive_timeout):
+        httpd = load()
+        monkeypatch.setattr(httpd.Handler, "keepalive_timeout", keepalive_timeout)
+        server = httpd.make_servers(ports=(0,), hosts=("127.0.0.1",))[0]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        started.append(server)
+        return server
 
-def test_http11_keeps_the_connection_and_http10_closes_it(monkeypatch):
-    httpd = load()
-    monkeypatch.setattr(httpd.Handler, "keepalive_timeout", 0.5)
-    server = _serve(httpd)
-    try:
-        with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as sock:
-            reader = sock.makefile("rb")
-            for _ in range(3):
-                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-                head = b"".join(iter(lambda: reader.readline(), b"\r\n"))
-                assert head.startswith(b"HTTP/1.1 200") and b"Connection: close" not in head
-                length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-                assert reader.read(length) == (socket.gethostname() + "\n").encode()
-            # Idle past the keep-alive timeout: the server closes.
-            assert reader.readline() == b""
-        with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as sock:
-            sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
-            data = sock.makefile("rb").read()
-            assert b"Connection: close" in data
-    finally:
+    yield start
+    for server in started:
         server.shutdown()
         server.server_close()
 
 
-def test_a_half_sent_first_request_is_not_timed_out(monkeypatch):
+def test_http11_keeps_the_connection_and_http10_closes_it(serve):
+    server = serve(0.5)
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as sock:
+        reader = sock.makefile("rb")
+        for _ in range(3):
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            head = b"".join(iter(reader.readline, b"\r\n"))
+            assert head.startswith(b"HTTP/1.1 200") and b"Connection: close" not in head
+            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            assert reader.read(length) == (socket.gethostname() + "\n").encode()
+        # Idle past the keep-alive timeout: the server closes.
+        assert reader.readline() == b""
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        assert b"Connection: close" in sock.makefile("rb").read()
+
+
+def test_a_half_sent_first_request_is_not_timed_out(serve):
     # The HA tests hold requests half sent across a failover, longer than the keep-alive timeout.
-    httpd = load()
-    monkeypatch.setattr(httpd.Handler, "keepalive_timeout", 0.2)
-    server = _serve(httpd)
-    try:
-        with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as sock:
-            sock.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n")
-            sock.settimeout(0.6)
-            with pytest.raises(socket.timeout):
-                sock.recv(1)
-            sock.settimeout(5)
-            sock.sendall(b"\r\n")
-            assert sock.makefile("rb").read().startswith(b"HTTP/1.1 200")
-    finally:
-        server.shutdown()
-        server.server_close()
+    server = serve(0.2)
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n")
+        sock.settimeout(0.6)
+        with pytest.raises(socket.timeout):
+            sock.recv(1)
+        sock.settimeout(5)
+        sock.sendall(b"\r\n")
+        assert sock.makefile("rb").read().startswith(b"HTTP/1.1 200")
