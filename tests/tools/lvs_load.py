@@ -146,7 +146,7 @@ def _probe(host, port, path, timeout, start, client=None):
 def summary(results):
     """Totals of probe results; the gap runs from the start to the first answer and between answers."""
     hosts, failures, answered = {}, [], [0.0]
-    for sent, done, answer, error in sorted(results):
+    for sent, done, answer, error in sorted(results, key=lambda result: result[0]):
         if error is None:
             hosts[answer] = hosts.get(answer, 0) + 1
             answered.append(done)
