@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 from converge import ENV  # noqa: E402 - bench/ is the script's own directory on sys.path
+from ha import Lab  # noqa: E402 - the lab's ssh and the load tool's reports, as bench/ha.py reads them
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -43,15 +44,6 @@ URLS = {"http://10.0.0.10:80/": "dr", "http://10.0.0.40:8080/": "dr", "http://10
         "http://10.0.0.30:8080/": "nat"}
 DRAIN_TASK = "Wait until the batch has no active connection left on any director"
 DONE_TASK = "Mark this real server updated by this rollout (a rerun skips it)"
-
-
-def sh(instance: str, host: str, command: str, check: bool = True) -> str:
-    # One word: labctl ssh hands its words to ssh, whose remote shell parses them again.
-    proc = subprocess.run(LABCTL + ["ssh", host, "--instance", instance, "--", command], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True)
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"{host}: {command}: rc={proc.returncode} {proc.stderr.strip()}")
-    return proc.stdout
 
 
 def playbook(inventory: str, name: str, log: Path, *extra: str, json_out: bool = False) -> subprocess.CompletedProcess:
@@ -81,31 +73,25 @@ def from_callback(callback_json: str) -> tuple[list[float], set[str]]:
     return waits, done
 
 
-def rollout(instance: str, inventory: str, logs: Path, rep: int) -> tuple[dict, float, list[float], int]:
-    sh(instance, "client", "rm -f /tmp/r.stop /tmp/r.*.load")
+def rollout(lab: Lab, logs: Path, rep: int) -> tuple[dict, float, list[float], int]:
+    lab.sh("client", "rm -f /tmp/r.stop /tmp/r.*.load")
     loads = []
     for n, url in enumerate(URLS):
         for keep in (False, True):
             path = f"/tmp/r.{n}{'k' if keep else 'n'}.load"
             flag = " --keepalive 20" if keep else ""
-            sh(instance, "client", f"nohup python3 /usr/local/bin/lvs_load.py load {url} --stop /tmp/r.stop --interval 0.02 "
-                                   f"--timeout 5 --max 1800{flag} > {path} 2>&1 < /dev/null &")
+            # One word: labctl ssh hands its words to ssh, whose remote shell parses them again.
+            lab.sh("client", f"nohup python3 /usr/local/bin/lvs_load.py load {url} --stop /tmp/r.stop --interval 0.02 "
+                               f"--timeout 5 --max 1800{flag} > {path} 2>&1 < /dev/null &")
             loads.append((url, path))
     began = time.monotonic()
-    proc = playbook(inventory, "lvs.cluster.rolling_update", logs / f"rolling-{rep}.json", "-e", f"lvs_rolling_tasks={TASKS}",
+    proc = playbook(lab.inventory, "lvs.cluster.rolling_update", logs / f"rolling-{rep}.json", "-e", f"lvs_rolling_tasks={TASKS}",
                     "-e", "molecule_rolling_reboot=dr1", "-e", "lvs_rolling_resume=false", json_out=True)
     wall = time.monotonic() - began
-    sh(instance, "client", "touch /tmp/r.stop")
+    lab.sh("client", "touch /tmp/r.stop")
     per_mode: dict[str, dict] = {}
     for url, path in loads:
-        for _ in range(100):
-            lines = [line for line in sh(instance, "client", f"cat {path}", check=False).splitlines() if line.startswith("{")]
-            if lines:
-                break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError(f"client: {path} holds no report")
-        report = json.loads(lines[-1])
+        report = lab.report(path, 200)
         mode = per_mode.setdefault(URLS[url], {"total": 0, "failed": 0, "retried": 0, "longest_gap": 0.0})
         mode["total"] += report["total"]
         mode["failed"] += report["failed"]
@@ -126,15 +112,16 @@ def main() -> int:
     up = subprocess.run(LABCTL + ["up", "default", "--instance", a.instance])
     if up.returncode != 0:
         return up.returncode
-    inventory = subprocess.run(LABCTL + ["inventory", "--instance", a.instance], stdout=subprocess.PIPE, text=True,
-                               check=True).stdout.strip()
+    lab = Lab(a.instance)
+    lab.inventory = subprocess.run(LABCTL + ["inventory", "--instance", a.instance], stdout=subprocess.PIPE, text=True,
+                                   check=True).stdout.strip()
     try:
-        playbook(inventory, str(ROOT / "playbooks" / "site.yml"), logs / "rolling-site.log")
+        playbook(lab.inventory, str(ROOT / "playbooks" / "site.yml"), logs / "rolling-site.log")
         subprocess.run(LABCTL + ["ssh", "client", "--instance", a.instance, "--", "cat > /usr/local/bin/lvs_load.py"],
                        input=TOOL.read_text(), text=True, check=True)
         print(f"lab {a.instance}: converged (mixed DR+TUN+NAT, one director, 6 real servers)", flush=True)
         for rep in range(1, a.reps + 1):
-            per_mode, wall, waits, hosts = rollout(a.instance, inventory, logs, rep)
+            per_mode, wall, waits, hosts = rollout(lab, logs, rep)
             print(f"rollout {rep}: {wall:.1f} s for {hosts} real servers ({wall / max(hosts, 1):.1f} s each); "
                   f"longest drain wait {max(waits or [0.0]):.1f} s over {len(waits)} batches", flush=True)
             for mode in ("dr", "tun", "nat"):
