@@ -43,9 +43,8 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import pars
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_delta import diff_tables  # noqa: E402
 from ansible_collections.lvs.cluster.plugins.module_utils import _inet  # noqa: E402
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import (  # noqa: E402
-    NetlinkRunner, Runner, converge,
+    Runner, converge, open_netlink,
 )
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_netlink import GenlSocket  # noqa: E402
 from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_netlink_codec as codec  # noqa: E402
 
 
@@ -314,7 +313,7 @@ def compare(table, text, ipvsadm, repeat=1):
     """Module on netlink and on ipvsadm, raw ipvsadm, keepalived: one table, one run."""
     global CLOCK
     CLOCK = time.perf_counter
-    nl = NetlinkRunner(GenlSocket())
+    nl = open_netlink()
     runners = {'netlink': nl, 'ipvsadm': Runner(run_command, ipvsadm)}
     changed = one_weight_change(table)
     svc, rs = changed_weight(table, changed)

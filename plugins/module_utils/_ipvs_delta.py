@@ -109,9 +109,11 @@ def diff_tables(before, after):
 
 
 def _sort_phases(delta):
-    # Dict order follows the declaration, which is stable but arbitrary; a
-    # sorted batch makes "commands" and check-mode output reproducible.
-    for name in ('add_service', 'edit_service', 'delete_service'):
+    # Dict order follows the declaration, which is stable but arbitrary, or
+    # the live table, whose order depends on how it was read (proc lists a
+    # service's destinations in kernel order, a dump in another); a sorted
+    # batch makes "commands" and check-mode output reproducible.
+    for name in ('add_service', 'edit_service', 'delete_realserver', 'delete_service'):
         delta.phases[name].sort()
 
 

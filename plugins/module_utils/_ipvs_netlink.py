@@ -11,10 +11,11 @@ naming the operation and the kernel's errno text, never a bare OSError.
   ``NLMSG_DONE``; a reply flagged ``NLM_F_DUMP_INTR`` (the table changed while
   it was read) restarts the dump.
 * ``request``: one ``NLM_F_ACK`` request and its reply.
-* ``batch``: many ``NLM_F_ACK`` requests, sent in windows of several messages
-  per ``send`` (the kernel runs them in order, one acknowledgement each), and
-  stops after the first window with a failure: the caller gets every failed
-  request with its errno and how many were never sent.
+* ``batch``: many requests, sent in windows of several messages per ``send``
+  (the kernel runs them in order; the last of each window is acknowledged,
+  every refused one answered with its errno), and stops after the first
+  window with a failure: the caller gets every failed request with its errno
+  and how many were never sent.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -211,6 +212,14 @@ class GenlSocket(object):
     def batch(self, requests):
         """Send ``[(cmd, attrs)]`` in order; ``(failures, not_sent)``.
 
+        Each window is one ``send``.  Only its last request asks for an
+        acknowledgement (NLM_F_ACK); the kernel answers every other one only
+        when it refuses it (netlink_rcv_skb acks an error always), and it runs
+        a window's requests in order and queues their answers in order, so the
+        last one's acknowledgement means every earlier one was run.  One
+        receive per window instead of one per request: at 50,000 requests the
+        receives were a fifth of the load in the lab VM.
+
         ``failures`` is ``[(index, errno, kernel message)]`` of the requests the
         kernel refused; after a window with a failure nothing more is sent and
         ``not_sent`` counts what was left.
@@ -218,7 +227,8 @@ class GenlSocket(object):
         failures = []
         total = len(requests)
         start = 0
-        flags = codec.NLM_F_REQUEST | codec.NLM_F_ACK
+        quiet = codec.NLM_F_REQUEST
+        acked = codec.NLM_F_REQUEST | codec.NLM_F_ACK
         family = self.family
         genlmsg = codec.genlmsg
         while start < total and not failures:
@@ -229,10 +239,13 @@ class GenlSocket(object):
                 seq = self.next_seq()
                 seqs[seq] = index
                 cmd, attrs = requests[index]
-                chunks.append(genlmsg(family, cmd, flags, seq, attrs))
+                chunks.append(genlmsg(family, cmd, acked if index == end - 1 else quiet, seq,
+                                      attrs))
+            last = seq
             op = 'batch of requests %d-%d' % (start + 1, end)
             self._send(b''.join(chunks), op)
-            while seqs:
+            waiting = True
+            while waiting:
                 for kind, mflags, mseq, payload in self._recv(op):
                     index = seqs.pop(mseq, None)
                     if index is None:
@@ -244,5 +257,7 @@ class GenlSocket(object):
                     number, message = codec.ack_error(payload, mflags, op)
                     if number:
                         failures.append((index, number, message))
+                    if mseq == last:
+                        waiting = False
             start = end
         return failures, total - start

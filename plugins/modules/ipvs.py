@@ -393,6 +393,7 @@ restore:
       returned: when C(status) is V(failed)
 '''
 
+import gc
 import os
 import tempfile
 
@@ -472,6 +473,9 @@ def save_file(module, path, restore):
 
 
 def main():
+    # One short run that builds tens of thousands of objects and frees none
+    # of them: the cyclic collector would only cost time (see collector_paused).
+    gc.disable()
     module = AnsibleModule(
         argument_spec=dict(
             services=dict(type='list', elements='dict', required=True, options=SERVICE_SPEC),

@@ -63,7 +63,11 @@ def test_netlink_and_ipvsadm_agree_on_the_real_kernel(director):
           "schedulers %s, pe sip %s, %.1f s" % (report["checks"], report["transitions"], report["services"],
                                                 report["realservers"], ",".join(report["schedulers"]),
                                                 report["persistence_engine_sip"], time.monotonic() - start))
+    print("the backend's own read took the real servers of %d services from /proc/net/ip_vs in %d reads"
+          % (report["services_read_from_proc"], report["reads"]))
     assert report["mismatches"] == [], json.dumps(report["mismatches"], indent=1)[:20000]
+    # The /proc/net/ip_vs path was taken, not only the per-service dumps.
+    assert report["services_read_from_proc"] > report["reads"], report["services_read_from_proc"]
     for backend in ("ipvsadm", "netlink"):
         outcome = report["failure"][backend]
         assert outcome["raised"] and outcome["table_as_at_start"], outcome

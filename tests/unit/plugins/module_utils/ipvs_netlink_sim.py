@@ -100,6 +100,12 @@ class FakeNetlink(object):
         self.lines = []
         self.daemons = []
         self.window = 3
+        self.proc_reads = 0
+
+    def proc(self):
+        """``/proc/net/ip_vs`` of the simulated table (NetlinkRunner's ``read_proc``)."""
+        self.proc_reads += 1
+        return proc_text(self.sim.table)
 
     def dump(self, cmd, attrs=b''):
         self.dumps.append(cmd)
@@ -145,3 +151,42 @@ class FakeNetlink(object):
                     failures.append((index, number, None))
             start = end
         return failures, len(requests) - start
+
+
+_PROC_FORWARD = {'dr': 'Route', 'nat': 'Masq', 'tun': 'Tunnel'}
+
+
+def _proc_hostport(address, port):
+    if ':' in address:
+        full = socket.inet_pton(socket.AF_INET6, address).hex()
+        return '[%s]:%04X' % (':'.join(full[i:i + 4] for i in range(0, 32, 4)), port)
+    return '%s:%04X' % (socket.inet_aton(address).hex().upper(), port)
+
+
+def proc_text(table, local=()):
+    """``/proc/net/ip_vs`` of ``table`` as ip_vs_info_seq_show prints it.
+
+    Destinations in reverse order of insertion (the kernel adds at the list
+    head); addresses in ``local`` print as "Local".
+    """
+    out = ['IP Virtual Server version 1.2.1 (size=4096)',
+           'Prot LocalAddress:Port Scheduler Flags',
+           '  -> RemoteAddress:Port Forward Weight ActiveConn InActConn']
+    for svc in table.services.values():
+        ops = 'ops ' if svc.one_packet else ''
+        if svc.fwmark is not None:
+            head = 'FWM  %08X %s %s' % (svc.fwmark, svc.scheduler, ops)
+        elif svc.family == INET6:
+            head = '%s  %s %s ' % (svc.protocol.upper(), _proc_hostport(svc.address, svc.port),
+                                   svc.scheduler)
+        else:
+            head = '%s  %s %s %s' % (svc.protocol.upper(), _proc_hostport(svc.address, svc.port),
+                                     svc.scheduler, ops)
+        if svc.persistence_timeout:
+            head += 'persistent %d %08X' % (svc.persistence_timeout, 0xffffffff)
+        out.append(head)
+        for rs in reversed(list(svc.realservers.values())):
+            forward = 'Local' if rs.address in local else _PROC_FORWARD[rs.forward]
+            out.append('  -> %s      %-7s %-6d %-10d %-10d' % (
+                _proc_hostport(rs.address, rs.port), forward, rs.weight, 2, 3))
+    return '\n'.join(out) + '\n'

@@ -168,11 +168,16 @@ def test_batch_windows_acks_and_stops_after_a_failing_window():
     seen = []
 
     def kernel(sock, msgs):
+        # As netlink_rcv_skb: an answer for a request that asks for an
+        # acknowledgement, and for every refused one.
         out = []
-        for _kind, flags, seq, payload in msgs:
-            assert flags == codec.NLM_F_REQUEST | codec.NLM_F_ACK
+        for number, (_kind, flags, seq, payload) in enumerate(msgs, 1):
+            want = codec.NLM_F_REQUEST | (codec.NLM_F_ACK if number == len(msgs) else 0)
+            assert flags == want
             seen.append(payload[0])
-            out.append(ack(seq, errno.EEXIST if len(seen) in (10, 12) else 0))
+            err = errno.EEXIST if len(seen) in (10, 12) else 0
+            if err or flags & codec.NLM_F_ACK:
+                out.append(ack(seq, err))
         return out
     sock = FakeSock(kernel, rcvbuf=8 * 1280 * 2)
     nl = GenlSocket(sock=sock)
@@ -190,6 +195,21 @@ def test_batch_lost_ack_is_an_error():
     nl = GenlSocket(sock=FakeSock(lambda sock, msgs: [ack(m[2]) for m in msgs[:-1]]))
     with pytest.raises(NetlinkError, match='no reply from the kernel'):
         nl.batch([(codec.IPVS_CMD_FLUSH, b'')] * 3)
+
+
+def test_batch_the_last_request_refused_ends_its_window():
+    def kernel(sock, msgs):
+        return [ack(msgs[-1][2], errno.ENOENT)]
+    nl = GenlSocket(sock=FakeSock(kernel))
+    assert nl.batch([(codec.IPVS_CMD_DEL_SERVICE, b'')] * 3) == ([(2, errno.ENOENT, None)], 0)
+
+
+def test_batch_a_stray_message_is_malformed():
+    def kernel(sock, msgs):
+        return [part(msgs[0][2], b'\x01\x01\0\0')]
+    nl = GenlSocket(sock=FakeSock(kernel))
+    with pytest.raises(codec.MalformedReply, match='where an acknowledgement of request 1'):
+        nl.batch([(codec.IPVS_CMD_FLUSH, b'')] * 2)
 
 
 def test_errno_text():

@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lvs.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""/proc/net/ip_vs as the netlink backend's shortcut to every service's real servers."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_proc
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_netlink_codec as codec
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_netlink_codec import MalformedReply
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import parse_save
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import (
+    NetlinkRunner, converge,
+)
+from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.ipvs_netlink_sim import (
+    FakeNetlink, proc_text,
+)
+
+HEADER = ('IP Virtual Server version 1.2.1 (size=4096)\n'
+          'Prot LocalAddress:Port Scheduler Flags\n'
+          '  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n')
+
+# Copied from a 6.1 kernel in the lab, with one line of each kind.
+REAL = HEADER + (
+    'TCP  0A00000A:0050 wlc persistent 300 FFFFFF00\n'
+    '  -> 0A000016:0050      Masq    3      0          0         \n'
+    '  -> 0A000015:0050      Route   1      2          7         \n'
+    'UDP  0A00000A:0035 rr ops \n'
+    '  -> 0A000001:0035      Local   1      0          0         \n'
+    'TCP  [2001:0db8:0000:0000:0000:0000:0000:000a]:01BB sh \n'
+    '  -> [2001:0db8:0000:0000:0000:0000:0000:0015]:01BB      Tunnel  0      0          0         \n'
+    'FWM  00000007 lc \n'
+    '  -> 0A000017:0000      Route   65535  0          0         \n')
+
+TABLE = '''-A -t 10.0.0.10:80 -s wlc -p 300 -M 255.255.255.0
+-a -t 10.0.0.10:80 -r 10.0.0.21:80 -g -w 1
+-a -t 10.0.0.10:80 -r 10.0.0.22:80 -m -w 3
+-A -u 10.0.0.10:53 -s rr -o
+-a -u 10.0.0.10:53 -r 10.0.0.31:53 -g -w 2
+-A -t [2001:db8::a]:443 -s sh -b sh-port
+-a -t [2001:db8::a]:443 -r [2001:db8::15]:443 -m -w 0
+-a -t [2001:db8::a]:443 -r 10.0.0.40:443 -g -w 1
+-A -f 7 -s lc
+-a -f 7 -r 10.0.0.23:0 -g -w 65535
+-A -f 8 -6 -s rr
+-a -f 8 -6 -r [2001:db8::16]:0 -g -w 4
+-A -t 10.0.0.11:80 -s wlc
+-a -t 10.0.0.11:80 -r 10.0.0.50:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-nocsum
+-A -t 10.0.0.12:80 -s wlc
+'''
+
+
+def test_parse_a_real_listing():
+    got, partial = _ipvs_proc.parse(REAL)
+    assert partial == {('tcp', '2001:db8::a', 443)}
+    assert list(got) == [('tcp', '10.0.0.10', 80), ('udp', '10.0.0.10', 53),
+                         ('tcp', '2001:db8::a', 443), ('fwm', 7)]
+    assert [(k, rs.address, rs.port, rs.forward, rs.weight)
+            for k, rs in got[('tcp', '10.0.0.10', 80)].items()] \
+        == [(('10.0.0.22', 80), '10.0.0.22', 80, 'nat', 3),
+            (('10.0.0.21', 80), '10.0.0.21', 80, 'dr', 1)]
+    # A local destination reads as dr, as ipvsadm -Sn shows it.
+    assert got[('udp', '10.0.0.10', 53)][('10.0.0.1', 53)].forward == 'dr'
+    tun = got[('tcp', '2001:db8::a', 443)][('2001:db8::15', 443)]
+    assert (tun.forward, tun.weight) == ('tun', 0)
+    assert got[('fwm', 7)][('10.0.0.23', 0)].weight == 65535
+    assert all(rs.upper_threshold == rs.lower_threshold == 0
+               for servers in got.values() for rs in servers.values())
+
+
+def test_the_renderer_of_the_tests_matches_the_kernel():
+    table = parse_save('-A -t 10.0.0.10:80 -s wlc -p 300 -M 255.255.255.0\n'
+                       '-a -t 10.0.0.10:80 -r 10.0.0.21:80 -g -w 1\n'
+                       '-a -t 10.0.0.10:80 -r 10.0.0.22:80 -m -w 3\n')
+    lines = proc_text(table).splitlines()
+    assert [line.rstrip() for line in lines[3:]] == [
+        'TCP  0A00000A:0050 wlc persistent 300 FFFFFFFF',
+        '  -> 0A000016:0050      Masq    3      2          3',
+        '  -> 0A000015:0050      Route   1      2          3']
+
+
+def test_fwmark_of_both_families_is_ambiguous():
+    text = HEADER + 'FWM  00000001 wlc \n  -> 0A000001:0000      Route   1      0          0\n' \
+        'FWM  00000001 rr \n  -> [2001:0db8:0000:0000:0000:0000:0000:0001]:0000      Route   1  0  0\n'
+    got, partial = _ipvs_proc.parse(text)
+    assert list(got) == [('fwm', 1)] and partial == {('fwm', 1)}
+
+
+@pytest.mark.parametrize('text, where', [
+    ('', 'header'),
+    ('IP Virtual Server version 1.2.1 (size=4096)\nProt\n', 'header'),
+    (HEADER + '  -> 0A000001:0050      Route   1      0          0\n', 'line 4'),
+    (HEADER + 'TCP  0A00000A:0050 wlc\n  -> 0A0001:0050      Route   1      0          0\n', 'line 5'),
+    (HEADER + 'TCP  0A00000A:0050 wlc\n  -> 0A000001:0050      Bounce  1      0          0\n', 'line 5'),
+    (HEADER + 'TCP  0A00000A:0050 wlc\n  -> 0A000001:0050      Route\n', 'line 5'),
+    (HEADER + 'TCP  0A00000A:0050 wlc\n  -> 0A000001:0050      Route   x      0          0\n', 'line 5'),
+    (HEADER + 'ICMP  0A00000A:0050 wlc\n', 'line 4'),
+    (HEADER + 'TCP  0A00000A:0050\n', 'line 4'),
+    (HEADER + 'TCP  [2001:db8:::1]:0050 wlc\n', 'line 4'),
+    (HEADER + 'FWM  0000000Z wlc\n', 'line 4'),
+    (HEADER + '\n', 'line 4'),
+])
+def test_malformed_listing_is_an_error_not_a_shorter_table(text, where):
+    with pytest.raises(MalformedReply) as err:
+        _ipvs_proc.parse(text)
+    assert '/proc/net/ip_vs' in err.value.msg and where in err.value.msg
+
+
+def test_read_table_takes_real_servers_from_the_file_and_dumps_only_the_rest():
+    fake = FakeNetlink(parse_save(TABLE))
+    fast = NetlinkRunner(fake, fake.proc)
+    assert fast.read_table() == NetlinkRunner(FakeNetlink(parse_save(TABLE))).read_table()
+    assert fast.read_table() == parse_save(TABLE)
+    dumped = fake.dumps.count(codec.IPVS_CMD_GET_DEST)
+    # Per read only the service with a tunnel destination is dumped: the file
+    # does not show its tunnel type and port.
+    assert dumped == 2, fake.dumps
+    assert fake.proc_reads == 2
+
+
+def test_thresholds_are_read_over_netlink():
+    table = parse_save('-A -t 10.0.0.10:80 -s wlc\n-a -t 10.0.0.10:80 -r 10.0.0.21:80 -g -w 1\n')
+    table.services[('tcp', '10.0.0.10', 80)].realservers[('10.0.0.21', 80)].upper_threshold = 9
+    fake = FakeNetlink(table)
+    got = NetlinkRunner(fake, fake.proc).read_table(thresholds=True)
+    assert got.services[('tcp', '10.0.0.10', 80)].realservers[('10.0.0.21', 80)].upper_threshold == 9
+    assert fake.proc_reads == 0 and fake.dumps.count(codec.IPVS_CMD_GET_DEST) == 1
+
+
+@pytest.mark.parametrize('broken', [
+    lambda: 'garbage\n', lambda: (_ for _ in ()).throw(OSError(2, 'No such file')),
+    lambda: b'\xff'.decode('ascii')])
+def test_an_unreadable_file_falls_back_to_netlink(broken):
+    fake = FakeNetlink(parse_save(TABLE))
+    assert NetlinkRunner(fake, broken).read_table() == parse_save(TABLE)
+    assert fake.dumps.count(codec.IPVS_CMD_GET_DEST) == len(parse_save(TABLE))
+
+
+def test_a_service_missing_from_the_file_is_dumped():
+    fake = FakeNetlink(parse_save(TABLE))
+    stale = proc_text(parse_save('-A -t 10.0.0.10:80 -s wlc\n'
+                                 '-a -t 10.0.0.10:80 -r 10.0.0.21:80 -g -w 1\n'
+                                 '-a -t 10.0.0.10:80 -r 10.0.0.22:80 -m -w 3\n'))
+    got = NetlinkRunner(fake, lambda: stale).read_table()
+    assert got == parse_save(TABLE)
+    assert fake.dumps.count(codec.IPVS_CMD_GET_DEST) == len(parse_save(TABLE)) - 1
+
+
+def test_converge_with_the_file_is_the_same_delta_and_one_command_for_one_weight():
+    live = parse_save(TABLE)
+    want = parse_save(TABLE)
+    want.services[('tcp', '10.0.0.10', 80)].realservers[('10.0.0.21', 80)].weight = 5
+    fake = FakeNetlink(live)
+    result = converge(NetlinkRunner(fake, fake.proc), want)
+    assert result['commands'] == ['-e -t 10.0.0.10:80 -r 10.0.0.21:80 -g -w 5']
+    assert fake.lines == result['commands']
+    again = converge(NetlinkRunner(fake, fake.proc), want)
+    assert not again['changed'] and len(fake.batches) == 1
