@@ -17,8 +17,13 @@ description:
   - Reads the live table, computes the exact delta and applies it as one ordered batch.
     By default (O(backend=auto)) it talks to the kernel's IPVS generic netlink family
     directly, from Python's standard library - one socket for the reads and the batch, no
-    process started, no text parsed; C(ipvsadm) is the fallback and a selectable backend
+    process started; C(ipvsadm) is the fallback and a selectable backend
     (C(ipvsadm -Sn) to read, one C(ipvsadm -R) process to apply).
+  - With netlink, the real servers of every service are taken from one read of
+    C(/proc/net/ip_vs) (the kernel's own listing, same network namespace) instead of one
+    netlink dump per service, except where that file cannot show everything - tunnel
+    types and ports, thresholds, an IPv4 and an IPv6 service on the same fwmark - and
+    for those services, or if the file cannot be read or parsed, the dumps are used.
   - A run with nothing to change sends nothing to the kernel (no writing request, no
     writing process).
   - The batch is ordered so that traffic never reaches a real server before its
@@ -132,8 +137,11 @@ options:
             description:
               - Upper connection threshold (C(-x)); unset or V(0) means none.
               - Thresholds are not part of C(ipvsadm -Sn); the live values are read
-                with C(ipvsadm -Ln --thresholds) only when some declared real server
-                sets one.
+                with C(ipvsadm -Ln --thresholds) (over netlink, from the per-service
+                dumps) only when some declared real server sets one.
+              - So a declaration in which no real server sets a threshold above V(0)
+                leaves the live thresholds as they are (both backends); once one does,
+                every live threshold is compared and the undeclared ones are cleared.
             type: int
           lower_threshold:
             description:
@@ -327,7 +335,10 @@ backend_fallback:
 commands:
   description:
     - The C(ipvsadm -R) lines applied (in check mode - that would be applied), in order.
-    - With the netlink backend each line is sent as one acknowledged request.
+    - With the netlink backend each line is one request on one socket, sent in windows
+      of up to 256; the kernel answers every refused request with its errno and
+      acknowledges the last of each window, and nothing is sent after a window with a
+      refusal.
   returned: always
   type: list
   elements: str

@@ -129,9 +129,12 @@ def test_thresholds_are_read_over_netlink():
     assert fake.proc_reads == 0 and fake.dumps.count(codec.IPVS_CMD_GET_DEST) == 1
 
 
+def _missing():
+    raise OSError(2, 'No such file')
+
+
 @pytest.mark.parametrize('broken', [
-    lambda: 'garbage\n', lambda: (_ for _ in ()).throw(OSError(2, 'No such file')),
-    lambda: b'\xff'.decode('ascii')])
+    lambda: 'garbage\n', _missing, lambda: b'\xff'.decode('ascii')])
 def test_an_unreadable_file_falls_back_to_netlink(broken):
     fake = FakeNetlink(parse_save(TABLE))
     assert NetlinkRunner(fake, broken).read_table() == parse_save(TABLE)
