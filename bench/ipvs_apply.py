@@ -48,14 +48,15 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import ( 
 from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_netlink_codec as codec  # noqa: E402
 
 
-def build_table(services, per_service):
+def build_table(services, per_service, forward='dr'):
     table = Table()
     for i in range(services):
         vip = '10.%d.%d.%d' % (100 + i // 65536, (i // 256) % 256, i % 256)
         svc = Service('tcp', vip, 80, scheduler='wlc')
         for j in range(per_service):
             n = i * per_service + j
-            rs = RealServer('172.%d.%d.%d' % (16 + n // 65536, (n // 256) % 256, n % 256), 80)
+            rs = RealServer('172.%d.%d.%d' % (16 + n // 65536, (n // 256) % 256, n % 256), 80,
+                            forward=forward)
             svc.realservers[rs.key] = rs
         table.services[svc.key] = svc
     return table
@@ -245,8 +246,9 @@ KEEPALIVED_CONF = '/tmp/lvsbench-keepalived.conf'
 def keepalived_conf(table):
     out = []
     for svc in table.sorted_services():
-        out.append('virtual_server %s %d {\n  lb_algo %s\n  lb_kind DR\n  protocol TCP\n'
-                   % (svc.address, svc.port, svc.scheduler))
+        kind = next(iter(svc.realservers.values())).forward.upper()
+        out.append('virtual_server %s %d {\n  lb_algo %s\n  lb_kind %s\n  protocol TCP\n'
+                   % (svc.address, svc.port, svc.scheduler, kind))
         for rs in svc.sorted_realservers():
             out.append('  real_server %s %d {\n    weight %d\n  }\n' % (rs.address, rs.port, rs.weight))
         out.append('}\n')
@@ -421,12 +423,15 @@ def main():
                         help='also measure against the kernel (flushes IPVS; lab VM only)')
     parser.add_argument('--compare', action='store_true',
                         help='module on netlink and ipvsadm vs raw ipvsadm vs keepalived (lab VM only)')
+    parser.add_argument('--forward', choices=('dr', 'tun', 'nat'), default='dr',
+                        help='forwarding method of every real server (tun: the netlink read '
+                             'cannot use /proc/net/ip_vs and dumps each service)')
     parser.add_argument('--ipvsadm', default='ipvsadm')
     parser.add_argument('--repeat', type=int, default=3, help='live: runs per measurement (best is kept)')
     parser.add_argument('--profile', action='store_true',
                         help='with --live: cProfile the module path (top functions)')
     args = parser.parse_args()
-    table = build_table(args.services, args.realservers)
+    table = build_table(args.services, args.realservers, args.forward)
     text = pure(table)
     if args.compare:
         return 0 if compare(table, text, args.ipvsadm, args.repeat) else 1
