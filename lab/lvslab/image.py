@@ -1,9 +1,9 @@
 """Build (once) and find the lab's base image.
 
 Everything comes from Debian's registry: a debootstrap'd bookworm root filesystem, plus the
-kernel modules of Debian's ``user-mode-linux`` package installed on the host (the lab's kernel
-is that package's ``/usr/bin/linux.uml``; it ships ip_vs with every scheduler, ipip,
-ip6_tunnel and dummy as modules). The result is cached under ``<cache>/images/<hash>/`` where
+modules of the lab's UML kernel (kernel.py: Debian's ``user-mode-linux`` from the testing
+suite, fetched into the cache; it ships ip_vs with every scheduler, ipip, ip6_tunnel and dummy
+as modules). The result is cached under ``<cache>/images/<hash>/`` where
 the hash covers every input (package list, UML kernel version, suite, this file and every file
 of the guest overlay), so changing any of them builds a new image and an unchanged tree
 reuses the old one.
@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import paths
+from . import kernel, paths
 
 LAB_DIR = Path(__file__).resolve().parent.parent
 IMAGE_SRC = LAB_DIR / "image"
@@ -34,8 +34,6 @@ SUITE = "bookworm"
 MIRROR = os.environ.get("LVS_LAB_MIRROR", "http://deb.debian.org/debian")
 IMAGE_SIZE = "2G"  # sparse; about 650 MB are really used
 
-UML_KERNEL = "/usr/bin/linux.uml"
-UML_MODULES = Path("/usr/lib/uml/modules")
 # The guest's NICs come from UML's vector driver, which names them vecN; the lab calls them
 # ethN (eth0 management, eth1.. data), so .link files rename them before networkd matches.
 MAX_NICS = 9
@@ -64,15 +62,11 @@ def packages() -> list[str]:
 
 
 def kernel_version() -> str:
-    """The UML kernel's version: the one modules directory of the user-mode-linux package."""
-    override = os.environ.get("LVS_LAB_KERNEL")
-    if override:
-        return override
-    vers = sorted(p.name for p in UML_MODULES.glob("*") if p.is_dir()) if UML_MODULES.is_dir() else []
-    if len(vers) != 1 or not os.access(UML_KERNEL, os.X_OK):
-        raise BuildError(f"expected {UML_KERNEL} and one kernel under {UML_MODULES} (found {vers}): "
-                         "apt-get install user-mode-linux")
-    return vers[0]
+    """The lab kernel's version (its modules directory's name); BuildError when none is fetched."""
+    try:
+        return kernel.require().version
+    except kernel.KernelError as exc:
+        raise BuildError(str(exc)) from None
 
 
 def _input_files() -> list[Path]:
@@ -102,8 +96,8 @@ def find_image() -> Path | None:
 
 
 class _Builder:
-    def __init__(self, work: Path, kver: str, log):
-        self.work, self.kver, self.log = work, kver, log
+    def __init__(self, work: Path, kern: kernel.Kernel, log):
+        self.work, self.kern, self.kver, self.log = work, kern, kern.version, log
         self.steps: dict[str, float] = {}
 
     def run(self, argv, **kw):
@@ -133,7 +127,7 @@ class _Builder:
         # the UML kernel's modules, so modprobe ip_vs/ipip/ip6_tunnel/dummy work in the guest
         mods = root / "lib/modules" / self.kver
         shutil.rmtree(mods, ignore_errors=True)
-        shutil.copytree(UML_MODULES / self.kver, mods, symlinks=True)
+        shutil.copytree(self.kern.modules, mods, symlinks=True)
         self.run(["depmod", "-b", str(root), self.kver])
         # guest overlay files (lab-net, lab-httpd, units, networkd/sshd/journald config)
         overlay = IMAGE_SRC / "overlay"
@@ -197,8 +191,26 @@ def _size_bytes(s: str) -> int:
 
 
 def build(rebuild: bool = False, quiet: bool = False) -> Path:
-    """Return the image directory, building it first unless a cached one matches."""
-    kver = kernel_version()
+    """Return the image directory, building it first unless a cached one matches.
+
+    The kernel is fetched first when there is none (or again with ``rebuild``): the image
+    carries its modules, so its hash covers the kernel's version.
+    """
+    kern = kernel.find()
+    if kern is None or rebuild:
+        if os.geteuid() != 0:
+            raise BuildError("fetching the lab kernel needs root (apt-get)")
+        paths.cache_root().mkdir(parents=True, exist_ok=True)
+        t = time.monotonic()
+        print(f"[lab build] kernel: user-mode-linux from Debian {kernel.SUITE} ...", flush=True)
+        with open(paths.cache_root() / "kernel-fetch.log", "w") as log:
+            try:
+                kern = kernel.ensure(log, refresh=rebuild)
+            except kernel.KernelError as exc:
+                raise BuildError(str(exc)) from None
+        print(f"[lab build] kernel {kern.version} ({kern.info['packages']}): "
+              f"{time.monotonic() - t:.1f} s", flush=True)
+    kver = kern.version
     final = image_dir(kver)
     if (final / "build.json").is_file() and not rebuild:
         t = time.monotonic()
@@ -218,7 +230,7 @@ def build(rebuild: bool = False, quiet: bool = False) -> Path:
     work.mkdir(parents=True)
     t0 = time.monotonic()
     with open(work / "build.log", "w") as log:
-        b = _Builder(work, kver, log)
+        b = _Builder(work, kern, log)
         print(f"[lab build] kernel {kver}, suite {SUITE}, into {final}", flush=True)
         b.step("debootstrap", b.debootstrap)
         b.step("configure rootfs", b.configure)
@@ -227,7 +239,8 @@ def build(rebuild: bool = False, quiet: bool = False) -> Path:
     for d in ("rootfs",):
         shutil.rmtree(work / d, ignore_errors=True)
     info = {
-        "hash": final.name, "kernel": kver, "suite": SUITE, "mirror": MIRROR,
+        "hash": final.name, "kernel": kver, "kernel_packages": kern.info["packages"],
+        "suite": SUITE, "mirror": MIRROR,
         "packages": packages(), "steps_seconds": b.steps, "build_seconds": total,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

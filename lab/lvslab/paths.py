@@ -1,7 +1,7 @@
 """Where the lab keeps things. Nothing built ever lands in the repository.
 
-LVS_LAB_CACHE  images and debootstrap's .deb cache  (default: $XDG_CACHE_HOME or ~/.cache, /lvs-cluster-lab)
-LVS_LAB_RUN    per-instance runtime state           (default: /tmp/lvs-lab)
+LVS_LAB_CACHE  images, the kernel and debootstrap's .deb cache (default: $XDG_CACHE_HOME or ~/.cache, /lvs-cluster-lab)
+LVS_LAB_RUN    per-instance runtime state                    (default: /tmp/lvs-lab)
 """
 
 import os

@@ -14,7 +14,6 @@ from .topology import Host, Topology
 
 SSH_USER = "root"
 PYTHON = "/usr/bin/python3"
-UML_KERNEL = "/usr/bin/linux.uml"
 # Management network inside every instance's namespace: the namespace's bridge holds .2 (the
 # forwarder connects from there), host N gets .(10+N). Each instance has its own namespace, so
 # instances reuse these addresses without ever meeting.
@@ -116,7 +115,7 @@ def net_plan(topo: Topology) -> list[str]:
 
 
 def uml_argv(*, instance: str, host: Host, topo: Topology, image: Path, cow: Path, uml_dir: Path,
-             kernel: str = UML_KERNEL) -> list[str]:
+             kernel: str) -> list[str]:
     """The UML kernel's command line; it runs inside netns(instance) with TMPDIR on tmpfs.
 
     The disk is a UML copy-on-write file over the shared read-only base image (UML checks

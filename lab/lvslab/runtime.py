@@ -1,6 +1,6 @@
 """Boot, tear down and inspect lab instances (the side-effecting half of the lab).
 
-Every host is a User-Mode Linux kernel (Debian's user-mode-linux package) booting the cached
+Every host is a User-Mode Linux kernel (kernel.py: Debian's user-mode-linux from testing) booting the cached
 image. Layout of one instance (runtime root: LVS_LAB_RUN, default /tmp/lvs-lab):
   <root>/<instance>/state.json          what was started (pids, ports, image, topology)
   <root>/<instance>/inventory.yml       Ansible inventory (connection vars + topology groups)
@@ -36,10 +36,10 @@ from pathlib import Path
 
 import yaml
 
-from . import image, paths, ports, render, topology
+from . import image, kernel, paths, ports, render, topology
 
 INSTANCE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-HOST_TOOLS = [render.UML_KERNEL, "ip", "ssh"]
+HOST_TOOLS = ["ip", "ssh"]
 DEFAULT_TIMEOUT = 300  # s until every sshd must answer (9 UML hosts on 2 cores: ~40 s)
 SHM_ROOT = Path("/dev/shm")
 FORWARDER = Path(__file__).resolve().parent / "forward.py"
@@ -247,7 +247,8 @@ def up(topo_path: Path, instance: str = "default", *, base_port: int | None = No
     (rd / "known_hosts").touch()
     state = {
         "instance": instance, "topology": topo.name, "topology_file": str(Path(topo_path).resolve()),
-        "image": str(img), "key": str(key), "phase": "starting", "started_at": time.time(),
+        "image": str(img), "kernel": str(kernel.require().binary), "key": str(key), "phase": "starting",
+        "started_at": time.time(),
         "netns": render.netns(instance), "forwarder": None,
         "hosts": {h: {"port": p, "pid": None, "mgmt": render.mgmt_address(topo.hosts[h])}
                   for h, p in assigned.items()},
@@ -312,7 +313,8 @@ def _boot(state: dict, topo: topology.Topology, host: topology.Host) -> int:
     shm = shm_dir(instance)
     shm.mkdir(mode=0o700, exist_ok=True)
     argv = render.uml_argv(instance=instance, host=host, topo=topo, image=Path(state["image"]),
-                           cow=rd / "hosts" / f"{host.name}.cow", uml_dir=rd / "uml")
+                           cow=rd / "hosts" / f"{host.name}.cow", uml_dir=rd / "uml",
+                           kernel=state["kernel"])
     with open(log_dir(instance) / f"{host.name}.console", "ab") as con:
         proc = subprocess.Popen(["ip", "netns", "exec", render.netns(instance), *argv],
                                 stdin=subprocess.DEVNULL, stdout=con, stderr=subprocess.STDOUT,

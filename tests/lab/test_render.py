@@ -140,8 +140,8 @@ def test_uml_argv():
     t = default()
     h = t.hosts["director"]
     argv = render.uml_argv(instance="x", host=h, topo=t, image=Path("/img"), cow=RUN / "hosts/director.cow",
-                           uml_dir=RUN / "uml")
-    assert argv[0] == render.UML_KERNEL
+                           uml_dir=RUN / "uml", kernel="/cache/kernel/linux.uml")
+    assert argv[0] == "/cache/kernel/linux.uml"
     assert f"ubd0={RUN}/hosts/director.cow,/img/base.img" in argv
     assert f"uml_dir={RUN}/uml" in argv and "umid=director" in argv and "mem=512M" in argv
     # the console is the process's stdout (the launcher's console log); nothing reads stdin
