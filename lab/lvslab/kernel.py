@@ -68,7 +68,8 @@ def find() -> Kernel | None:
         return None
     k = Kernel(binary=d / "linux.uml", version=info.get("version", ""),
                modules=d / "modules" / info.get("version", "?"), info=info)
-    if not (os.access(k.binary, os.X_OK) and k.modules.is_dir()):
+    if not (os.access(k.binary, os.X_OK) and k.modules.is_dir()
+            and (d / "libc" / "ld-linux-x86-64.so.2").is_file()):
         return None
     return k
 
@@ -98,7 +99,9 @@ def _apt_options(work: Path) -> list[str]:
     return ["-o", "Dir::Etc::SourceList=/dev/null", "-o", f"Dir::Etc::SourceParts={work}/apt/sources",
             "-o", f"Dir::State::Lists={work}/apt/lists", "-o", f"Dir::Cache={work}/apt/cache",
             "-o", "Dir::State::status=/dev/null", "-o", "APT::Architectures=amd64",
-            "-o", "APT::Sandbox::User=root", "-o", "Debug::NoLocking=1"]
+            "-o", "APT::Sandbox::User=root", "-o", "Debug::NoLocking=1",
+            # a fresh CI machine's one chance at the mirror: ride out a dropped connection
+            "-o", "Acquire::Retries=3"]
 
 
 def fetch(log) -> Kernel:

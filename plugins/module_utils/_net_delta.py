@@ -229,7 +229,7 @@ def _sysctls(desired, previous, live, prune):
     return to_set, restore, keep, original
 
 
-def _ipv6_live(ip_addr, live_sysctl):
+def ipv6_live(ip_addr, live_sysctl):
     """Whether the live state proves that the kernel has IPv6 (the ``ipv6`` module is loaded or built in)."""
     for link in ip_addr or []:
         for addr in link.get('addr_info') or []:
@@ -330,7 +330,7 @@ def compute(desired, previous, ip_addr, ip_routes, sysctl_lines, prune):
         'modules': want_modules,
     }
     load_modules = _modules_to_load(want_modules, live_links, live_sysctl, add_links,
-                                    'ipv6' in want_modules and _ipv6_live(ip_addr, live_sysctl))
+                                    'ipv6' in want_modules and ipv6_live(ip_addr, live_sysctl))
     return {
         'lines': lines,
         'load_modules': load_modules,

@@ -22,6 +22,7 @@ from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.lvs_lab imp
 from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.test_host_desired import (
     DR_DEFAULTS, NAT_DEFAULTS, TUN_DEFAULTS, live, v6_view, views,
 )
+from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.test_net_delta import ip_link
 
 DIRECTOR = {'manage_vips': True, 'conn_reuse_mode': 1, 'expire_nodest_conn': 1, 'expire_quiescent_template': 1}
 
@@ -81,6 +82,17 @@ def test_director_probes():
         'management': False}
     assert probes('director', empty_view('director'), DIRECTOR, []) == {
         'modules': ['ip_vs'], 'route_get': [], 'management': False}
+
+
+def test_director_probes_ipv6_only_where_it_is_not_live():
+    view = dict(view_of('director1')['director'], ipv6=True)
+    v4_only = [ip_link('lo', ['127.0.0.1/8'], kind='loopback'), ip_link('eth1', ['10.0.0.1/24'], ifindex=2)]
+    assert probes('director', view, DIRECTOR, v4_only)['modules'][:2] == ['ipv6', 'ip_vs']
+    # an inet6 address anywhere (here lo's ::1) proves the kernel has IPv6: nothing to dry-run,
+    # and a kernel with IPv6 built in as a plain option has no "ipv6" modprobe could find
+    assert probes('director', view, DIRECTOR, live(('eth1', ['10.0.0.1/24'])))['modules'][0] == 'ip_vs'
+    eth6 = [v4_only[0], ip_link('eth1', ['10.0.0.1/24', 'fd00:10::1/64'], ifindex=2)]
+    assert 'ipv6' not in probes('director', view, DIRECTOR, eth6)['modules']
 
 
 def test_director_probes_each_dr_real_server_once():
