@@ -310,6 +310,10 @@ class Host(object):
         fd, tmp = tempfile.mkstemp(dir=directory, prefix='.lvs-cluster-')
         with os.fdopen(fd, 'w') as handle:
             handle.write(content)
+            # On disk before the rename: ext4 allocates a new file's blocks only at writeback,
+            # so a power cut in the next ~30 s would leave the boot-time file empty.
+            handle.flush()
+            os.fsync(handle.fileno())
         self.module.atomic_move(tmp, path)
         # atomic_move keeps the mode of a file it replaces: set the wanted one (0644 as in 0.1,
         # or the replaced file's own).

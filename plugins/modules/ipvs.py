@@ -470,6 +470,10 @@ def save_file(module, path, restore):
             module.add_cleanup_file(tmp)
             with os.fdopen(fd, 'wb') as handle:
                 handle.write(b_content)
+                # On disk before the rename: a power cut soon after must not leave the boot
+                # restore file empty (ext4 allocates a new file's blocks only at writeback).
+                handle.flush()
+                os.fsync(handle.fileno())
         except OSError as exc:
             module.fail_json(msg='save: cannot write %s: %s' % (path, to_native(exc)))
         module.atomic_move(tmp, path)

@@ -259,6 +259,10 @@ class Host(object):
         self.module.add_cleanup_file(tmp)
         with os.fdopen(fd, 'wb') as handle:
             handle.write(to_bytes(content))
+            # On disk before the rename: a director that loses power soon after must not boot
+            # with an empty keepalived.conf (ext4 allocates a new file's blocks at writeback).
+            handle.flush()
+            os.fsync(handle.fileno())
         return tmp
 
     def write_file(self, path, content):
