@@ -5,8 +5,8 @@ state with ``PTRACE_SETREGSET(NT_X86_XSTATE)`` from a buffer of a fixed size, an
 kernel refuses (EFAULT) any buffer shorter than the CPU's whole XSAVE area. On a host with
 AMX (Intel Sapphire Rapids and later; the XSAVE area is then about 11 KB) every guest's init
 dies at once ("userspace - ptrace set fp regs failed, errno = 14", "Attempted to kill init!
-exitcode=0x0000000b"). trixie's 6.12 fails the same way; the UML of Linux 6.13 and later sizes
-that buffer from the host's CPUID, and boots on every host.
+exitcode=0x0000000b"). trixie's 6.12 fails the same way; forky's 7.2, whose UML reworked that
+FPU handling, boots there (each checked with init=/bin/true on such a host).
 
 So the lab takes ``user-mode-linux`` from Debian testing (``forky``), with apt itself checking
 the archive's signature (a private apt state; the host's own sources and packages are never

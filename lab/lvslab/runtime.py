@@ -1,7 +1,7 @@
 """Boot, tear down and inspect lab instances (the side-effecting half of the lab).
 
-Every host is a User-Mode Linux kernel (kernel.py: Debian's user-mode-linux from testing) booting the cached
-image. Layout of one instance (runtime root: LVS_LAB_RUN, default /tmp/lvs-lab):
+Every host is a User-Mode Linux kernel (kernel.py: Debian's user-mode-linux from testing)
+booting the cached image. Layout of one instance (runtime root: LVS_LAB_RUN, default /tmp/lvs-lab):
   <root>/<instance>/state.json          what was started (pids, ports, image, topology)
   <root>/<instance>/inventory.yml       Ansible inventory (connection vars + topology groups)
   <root>/<instance>/instance_config.json  Molecule instance config (default driver)
