@@ -31,7 +31,7 @@ from . import kernel, paths
 LAB_DIR = Path(__file__).resolve().parent.parent
 IMAGE_SRC = LAB_DIR / "image"
 SUITE = "bookworm"
-MIRROR = os.environ.get("LVS_LAB_MIRROR", "http://deb.debian.org/debian")
+MIRROR = kernel.MIRROR  # one LVS_LAB_MIRROR for the image and the kernel
 IMAGE_SIZE = "2G"  # sparse; about 650 MB are really used
 
 # The guest's NICs come from UML's vector driver, which names them vecN; the lab calls them
@@ -205,7 +205,7 @@ def build(rebuild: bool = False, quiet: bool = False) -> Path:
         print(f"[lab build] kernel: user-mode-linux from Debian {kernel.SUITE} ...", flush=True)
         with open(paths.cache_root() / "kernel-fetch.log", "w") as log:
             try:
-                kern = kernel.ensure(log, refresh=rebuild)
+                kern = kernel.fetch(log)
             except kernel.KernelError as exc:
                 raise BuildError(str(exc)) from None
         print(f"[lab build] kernel {kern.version} ({kern.info['packages']}): "

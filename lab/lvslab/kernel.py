@@ -143,9 +143,3 @@ def fetch(log) -> Kernel:
     out.rename(final)
     shutil.rmtree(work, ignore_errors=True)
     return require()
-
-
-def ensure(log, refresh: bool = False) -> Kernel:
-    """The cached kernel; fetched first when there is none, or when ``refresh``."""
-    k = None if refresh else find()
-    return k if k is not None else fetch(log)
