@@ -13,7 +13,10 @@ from the same run, of the module on netlink, the module on ipvsadm, raw
 checkers) loading the table and reloading one weight change; targets (issue
 12): module load from empty <= 1.1x keepalived's load, a no-op run and a
 one-weight change <= 0.5x keepalived's reload, and the weight change is one
-request.  Flushes the IPVS table.
+request.  Each module row is ``converge()`` as the module calls it (no
+``table`` return), timed in a fresh Python process (``--one``), as every
+module run starts in one: a warm process reuses memory the first run had to
+fault in, which in the lab VM is most of the cost.  Flushes the IPVS table.
 
 ``--live`` (lab VM with ip_vs, as root): the module's own path
 (``_ipvs_runner.converge``: read ``-Sn``, delta, one ``-R``) against raw
@@ -311,7 +314,25 @@ def changed_weight(table, changed):
     raise AssertionError('no weight differs')
 
 
-def compare(table, text, ipvsadm, repeat=1):
+def one(args):
+    """``--one KIND``: one module run in this fresh process; prints its seconds as JSON.
+
+    KIND is ``load`` or ``noop`` (converge to the table) or ``weight`` (to the
+    table with one weight changed).  The declared table is built first and
+    not timed: the module builds it from its arguments.
+    """
+    import json
+    table = build_table(args.services, args.realservers, args.forward)
+    target = one_weight_change(table) if args.one == 'weight' else table
+    runner = open_netlink() if args.backend == 'netlink' else Runner(run_command, args.ipvsadm)
+    start = time.perf_counter()
+    res = converge(runner, target, want_table=False)
+    took = time.perf_counter() - start
+    print(json.dumps({'seconds': took, 'changed': res['changed'], 'commands': res['commands'][:3]}))
+    return 0
+
+
+def compare(table, text, ipvsadm, repeat=1, forward='dr'):
     """Module on netlink and on ipvsadm, raw ipvsadm, keepalived: one table, one run."""
     global CLOCK
     CLOCK = time.perf_counter
@@ -326,12 +347,19 @@ def compare(table, text, ipvsadm, repeat=1):
         rows[name] = took
         print('  %-44s %8.2f s' % (name, took), flush=True)
 
+    def fresh(kind, backend):
+        """One module run in a new interpreter (see ``one``): ``(seconds, result)``."""
+        import json
+        out = must([sys.executable, os.path.abspath(__file__), '--one', kind, '--backend', backend,
+                    '--services', str(len(table)), '--forward', forward, '--ipvsadm', ipvsadm,
+                    '--realservers', str(len(next(iter(table.services.values())).realservers))])
+        res = json.loads(out.splitlines()[-1])
+        return res['seconds'], res
+
     def from_empty(backend):
         def run():
             must([ipvsadm, '-C'])
-            start = time.perf_counter()
-            res = converge(runners[backend], table)
-            took = time.perf_counter() - start
+            took, res = fresh('load', backend)
             assert res['changed']
             return took
         return run
@@ -344,9 +372,7 @@ def compare(table, text, ipvsadm, repeat=1):
 
     def noop(backend):
         def run():
-            start = time.perf_counter()
-            res = converge(runners[backend], table)
-            took = time.perf_counter() - start
+            took, res = fresh('noop', backend)
             assert not res['changed']
             return took
         return run
@@ -354,9 +380,7 @@ def compare(table, text, ipvsadm, repeat=1):
     def weight(backend):
         def run():
             converge(runners[backend], table, want_table=False)
-            start = time.perf_counter()
-            res = converge(runners[backend], changed)
-            took = time.perf_counter() - start
+            took, res = fresh('weight', backend)
             assert res['commands'] == ['-e %s %s' % (svc.spec, rs.options())], res['commands']
             return took
         return run
@@ -430,11 +454,17 @@ def main():
     parser.add_argument('--repeat', type=int, default=3, help='live: runs per measurement (best is kept)')
     parser.add_argument('--profile', action='store_true',
                         help='with --live: cProfile the module path (top functions)')
+    parser.add_argument('--one', choices=('load', 'noop', 'weight'),
+                        help='(used by --compare) one module run in this process, as JSON')
+    parser.add_argument('--backend', choices=('netlink', 'ipvsadm'), default='netlink',
+                        help='with --one: the module backend')
     args = parser.parse_args()
+    if args.one:
+        return one(args)
     table = build_table(args.services, args.realservers, args.forward)
     text = pure(table)
     if args.compare:
-        return 0 if compare(table, text, args.ipvsadm, args.repeat) else 1
+        return 0 if compare(table, text, args.ipvsadm, args.repeat, args.forward) else 1
     if args.live:
         return 0 if live(table, text, args.ipvsadm, args.profile, args.repeat) else 1
     return 0

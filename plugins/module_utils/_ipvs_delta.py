@@ -87,6 +87,9 @@ def diff_tables(before, after):
             for rs in want.realservers.values():
                 adds.append('-a %s %s' % (spec, rs.options()))
             continue
+        if have is want:
+            # The live reader shares the declared object when the two are equal.
+            continue
         if have.attrs() != want.attrs():
             ph['edit_service'].append('-E %s %s' % (spec, want.options()))
         have_rs = have.realservers

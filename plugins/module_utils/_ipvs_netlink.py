@@ -10,6 +10,9 @@ naming the operation and the kernel's errno text, never a bare OSError.
 * ``dump``: one ``NLM_F_DUMP`` request, replies read (multi-part) up to
   ``NLMSG_DONE``; a reply flagged ``NLM_F_DUMP_INTR`` (the table changed while
   it was read) restarts the dump.
+* ``stream``: the same dump, each payload handed over as it arrives, so a
+  large table is parsed without first holding every message; an interrupted
+  one raises :class:`DumpInterrupted` and the caller starts its read again.
 * ``request``: one ``NLM_F_ACK`` request and its reply.
 * ``batch``: many requests, sent in windows of several messages per ``send``
   (the kernel runs them in order; the last of each window is acknowledged,
@@ -33,7 +36,10 @@ from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_netlink_c
 MAX_WINDOW = 256
 _ACK_COST = 1280
 _RCVBUF = 8 * 1024 * 1024
-_RECV_SIZE = 1024 * 1024
+# One datagram per receive: the kernel caps a dump's datagrams at 32 KiB (it
+# sizes them by the largest receive buffer seen, up to that), and each ack is
+# its own small datagram.  A larger one is reported as truncated, never cut.
+_RECV_SIZE = 64 * 1024
 SO_RCVBUFFORCE = getattr(socket, 'SO_RCVBUFFORCE', 33)
 
 
@@ -54,6 +60,10 @@ class NetlinkError(IpvsError):
         super(NetlinkError, self).__init__('IPVS netlink %s failed: %s' % (op, text), op=op,
                                            errno=number)
         self.errno = number
+
+
+class DumpInterrupted(NetlinkError):
+    """A streamed dump was flagged NLM_F_DUMP_INTR: the table changed while it was read."""
 
 
 class FamilyMissing(NetlinkError):
@@ -79,6 +89,11 @@ class GenlSocket(object):
                 sock.close()
                 raise NetlinkError('bind', exc.errno)
         self.sock = sock
+        # Received into one buffer for the socket's life: a fresh one per
+        # receive was a new allocation each time, and in the lab VM every new
+        # page costs as much as parsing dozens of messages.
+        self._buf = bytearray(_RECV_SIZE)
+        self._view = memoryview(self._buf)
         self.window = self._window()
         self.family = self.resolve(family)
 
@@ -134,7 +149,7 @@ class GenlSocket(object):
 
     def _recv(self, op):
         try:
-            data, _anc, flags, _addr = self.sock.recvmsg(_RECV_SIZE)
+            size, _anc, flags, _addr = self.sock.recvmsg_into([self._buf])
         except socket.timeout:
             raise NetlinkError(op, why='no reply from the kernel')
         except OSError as exc:
@@ -144,7 +159,7 @@ class GenlSocket(object):
         if flags & socket.MSG_TRUNC:
             raise codec.MalformedReply('IPVS netlink %s: reply truncated by the receive '
                                        'buffer' % op)
-        return codec.parse_messages(data, op)
+        return codec.parse_messages(self._view[:size].tobytes(), op)
 
     # ------------------------------------------------------------ operations
 
@@ -166,7 +181,10 @@ class GenlSocket(object):
 
     def _collect(self, seq, op):
         """``[(flags, payload)]`` answering request ``seq``, up to NLMSG_DONE or the ack."""
-        out = []
+        return list(self._replies(seq, op))
+
+    def _replies(self, seq, op):
+        """``(flags, payload)`` answering request ``seq`` as they arrive, up to NLMSG_DONE or the ack."""
         while True:
             for kind, flags, mseq, payload in self._recv(op):
                 if mseq != seq:
@@ -175,18 +193,18 @@ class GenlSocket(object):
                     number, message = codec.ack_error(payload, flags, op)
                     if number:
                         raise NetlinkError(op, number, kernel_msg=message)
-                    return out
+                    return
                 if kind == codec.NLMSG_DONE:
                     number = codec.done_errno(payload)
                     if number:
                         raise NetlinkError(op, number)
-                    return out
+                    return
                 if kind == codec.NLMSG_OVERRUN:
                     raise NetlinkError(op, why='netlink overrun')
                 if kind == codec.NLMSG_NOOP:
                     continue
                 # A dump part, or the reply of a request (its ack follows).
-                out.append((flags, payload))
+                yield flags, payload
 
     def dump(self, cmd, attrs=b'', retries=3):
         """Payloads of every message of an IPVS dump."""
@@ -200,6 +218,35 @@ class GenlSocket(object):
                 return [payload for _f, payload in replies]
         raise NetlinkError(op, why='the table kept changing while it was read (%d attempts)'
                            % retries)
+
+    def stream(self, cmd, attrs=b''):
+        """Payloads of one IPVS dump, each yielded as its datagram arrives.
+
+        Raises :class:`DumpInterrupted` (after reading the dump to its end)
+        where ``dump`` would start again: payloads already handed over belong
+        to a table that changed, so only the caller can start over.  A caller
+        that stops early should ``close()`` the generator: the rest of the
+        dump is then read and dropped, as the socket takes no new dump while
+        one is running.
+        """
+        op = codec.CMD_NAMES.get(cmd, str(cmd)) + ' dump'
+        seq = self.next_seq()
+        self._send(codec.genlmsg(self.family, cmd, codec.NLM_F_REQUEST | codec.NLM_F_DUMP, seq,
+                                 attrs), op)
+        replies = self._replies(seq, op)
+        try:
+            for flags, payload in replies:
+                if flags & codec.NLM_F_DUMP_INTR:
+                    for _rest in replies:
+                        pass
+                    raise DumpInterrupted(op, why='the table changed while it was read')
+                yield payload
+        finally:
+            try:
+                for _rest in replies:
+                    pass
+            except IpvsError:
+                pass
 
     def request(self, cmd, attrs=b''):
         """Payloads of the replies to one acknowledged request."""

@@ -22,15 +22,15 @@ import contextlib
 import gc
 import re
 
-from ansible_collections.lvs.cluster.plugins.module_utils._inet import sort_key
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError, Table
+from ansible_collections.lvs.cluster.plugins.module_utils._inet import service_key, sort_key
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError, Service, Table
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import (
     parse_rule, parse_save, restore_file,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_netlink_codec as codec
 from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_proc
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_netlink import (
-    GenlSocket, NetlinkError, errno_text,
+    DumpInterrupted, GenlSocket, NetlinkError, errno_text,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_timeouts import parse_timeouts, render_timeouts, timeouts_command
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_delta import (
@@ -129,12 +129,13 @@ class Runner(_RunnerBase):
                             cmd=' '.join(cmd), rc=rc, stdout=out, stderr=err)
         return out
 
-    def read_save(self):
+    def read_save(self, reference=None):
         """``ipvsadm -Sn`` as text (also kept as ``last_save``)."""
         self.last_save = self.run(['-Sn'])
         return self.last_save
 
-    def read_table(self, thresholds=False):
+    def read_table(self, thresholds=False, reference=None):
+        # ``reference``: see NetlinkRunner.read_table; text parsing gains nothing from it.
         table = parse_save(self.read_save())
         if thresholds:
             merge_thresholds(table, parse_thresholds(self.run(['-Ln', '--thresholds'])))
@@ -215,7 +216,7 @@ class NetlinkRunner(_RunnerBase):
         return [codec.parse_dest(payload, svc, with_extra=with_extra)
                 for payload in self.nl.dump(codec.IPVS_CMD_GET_DEST, codec.get_dests_request(svc))]
 
-    def _listed(self, thresholds):
+    def _listed(self, thresholds, reference=None):
         """``(listed, partial)`` of /proc/net/ip_vs (``_ipvs_proc.parse``), or nothing listed.
 
         The file is a shortcut, never the only source: when it cannot be read
@@ -225,11 +226,11 @@ class NetlinkRunner(_RunnerBase):
         if self.read_proc is None or thresholds:
             return {}, set()
         try:
-            return _ipvs_proc.parse(self.read_proc())
+            return _ipvs_proc.parse(self.read_proc(), reference)
         except (OSError, ValueError, IpvsError):
             return {}, set()
 
-    def read_table(self, thresholds=False):
+    def read_table(self, thresholds=False, reference=None):
         """The live table; thresholds zeroed unless asked for, as ``-Sn`` cannot show them.
 
         Services (and all their attributes) come from the GET_SERVICE dump.
@@ -237,28 +238,82 @@ class NetlinkRunner(_RunnerBase):
         shows all of them, else from the service's GET_DEST dump.  The file
         is read first, so a service created after it is not in it and is
         dumped.
+
+        ``reference`` (a Table; converge passes the declared one) never changes
+        what is read, only what it is built of: a live service equal to the
+        reference's service with the same key is that Service object.  A run
+        that finds the table as declared so builds no second copy of it, which
+        was most of a no-op run's time in the lab VM (see ``_ipvs_proc.parse``).
+        Nothing mutates a read table, so sharing the objects is safe.
         """
-        listed, partial = self._listed(thresholds)
-        table = Table()
-        table.services = self._services()
-        identity = _ipvs_proc.identity
-        for svc in table.services.values():
-            ident = identity(svc)
-            found = listed.get(ident)
-            if found is not None and ident not in partial:
-                svc.realservers = found
+        for _attempt in range(3):
+            try:
+                table = Table()
+                table.services = self._read_services(thresholds, reference)
+                self._save_table = table
+                return table
+            except DumpInterrupted:
                 continue
+        raise NetlinkError('GET_SERVICE dump', why='the table kept changing while it was read '
+                           '(3 attempts)')
+
+    def _read_services(self, thresholds, reference):
+        listed, partial = self._listed(thresholds, reference)
+        refs = reference.services if reference is not None else {}
+        services = {}
+        # Streamed: each message is parsed as it arrives, and where it matches
+        # the reference nothing of it is kept.  Services the file does not
+        # fully show are dumped after the stream: the socket takes no second
+        # dump while one is running.
+        unlisted = []
+        payloads = self.nl.stream(codec.IPVS_CMD_GET_SERVICE)
+        try:
+            for payload in payloads:
+                svc = self._one_service(payload, services, listed, partial, refs, reference)
+                if svc is not None:
+                    unlisted.append(svc)
+        finally:
+            close = getattr(payloads, 'close', None)
+            if close is not None:
+                close()
+        for svc in unlisted:
             servers = svc.realservers
             for rs in self._dests(svc):
                 if not thresholds:
                     rs.upper_threshold = rs.lower_threshold = 0
                 servers[rs.key] = rs
-        self._save_table = table
-        return table
+            ref = refs.get(svc.key)
+            if ref is not None and ref == svc:
+                services[svc.key] = ref
+        return services
 
-    def read_save(self):
+    @staticmethod
+    def _one_service(payload, services, listed, partial, refs, reference):
+        """Add the service of one GET_SERVICE message; return it if its real servers are unread."""
+        fields = codec.service_args(payload)
+        protocol, address, port, fwmark, family = fields[:5]
+        key = service_key(protocol, address, port, fwmark, family)
+        if key in services:
+            raise codec.MalformedReply('malformed IPVS netlink reply (GET_SERVICE dump): '
+                                       'service %s listed twice' % services[key].spec)
+        ref = refs.get(key)
+        ident = key if fwmark is None else ('fwm', fwmark)  # _ipvs_proc.identity
+        found = listed.get(ident)
+        if found is not None and ident not in partial:
+            if ref is not None and found is ref.realservers and ref.attrs() == fields[5:]:
+                services[ref.key] = ref
+                return None
+            svc = Service(*fields)
+            # A copy where the dict may be a reference service's own.
+            svc.realservers = found if reference is None else dict(found)
+            services[key] = svc
+            return None
+        svc = services[key] = Service(*fields)
+        return svc
+
+    def read_save(self, reference=None):
         """The live table in ``ipvsadm -Sn`` form (rendered, canonical order)."""
-        self.read_table()
+        self.read_table(reference=reference)
         return self.last_save
 
     def read_timeouts(self):
@@ -349,8 +404,14 @@ BACKENDS = ('auto', 'netlink', 'ipvsadm')
 
 
 def read_proc_ip_vs():
-    with open(_ipvs_proc.PATH, 'rb') as handle:
-        return handle.read().decode('ascii')
+    """The lines of /proc/net/ip_vs, read as they are parsed.
+
+    Line by line, not as one string: the kernel hands out about 4 KiB per
+    read anyway, and 10,000 services are 2.7 MB of text that would otherwise
+    be allocated twice (bytes, then str) only to be split and dropped.
+    """
+    with open(_ipvs_proc.PATH, encoding='ascii') as handle:
+        yield from handle
 
 
 def open_netlink():
@@ -439,7 +500,7 @@ def _converge(runner, declared, purge, scope, timeouts, check_mode, want_diff, w
     thresholds = any(rs.upper_threshold or rs.lower_threshold
                      for svc in declared.services.values()
                      for rs in svc.realservers.values())
-    live = runner.read_table(thresholds)
+    live = runner.read_table(thresholds, reference=declared)
     live_timeouts = runner.read_timeouts() if timeouts else None
     target, delta = compute_delta(live, declared, purge, scope, live_timeouts, timeouts, exclude)
     excluded = parse_exclude(exclude) if exclude else set()
@@ -493,7 +554,8 @@ def _restore_file(runner, delta, target, check_mode, excluded=frozenset()):
         if check_mode and table_changed:
             table, predicted = target, True
         else:
-            table, predicted = (runner.read_table() if table_changed else target), False
+            table, predicted = (runner.read_table(reference=target) if table_changed
+                                else target), False
         kept = Table()
         kept.services = dict((k, v) for k, v in table.services.items() if k not in excluded)
         return {'content': restore_file(save_text(kept)), 'predicted': predicted}
@@ -501,4 +563,4 @@ def _restore_file(runner, delta, target, check_mode, excluded=frozenset()):
         return {'content': restore_file(runner.last_save), 'predicted': False}
     if check_mode:
         return {'content': restore_file(target.render(thresholds=False)), 'predicted': True}
-    return {'content': restore_file(runner.read_save()), 'predicted': False}
+    return {'content': restore_file(runner.read_save(reference=target)), 'predicted': False}

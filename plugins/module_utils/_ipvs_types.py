@@ -210,6 +210,8 @@ class Service(object):
                 'realservers': [rs.to_data() for rs in self.sorted_realservers()]}
 
     def __eq__(self, other):
+        if self is other:
+            return True
         return isinstance(other, Service) and self.key == other.key \
             and self.attrs() == other.attrs() and self.realservers == other.realservers
 

@@ -49,6 +49,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import ( 
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_netlink import GenlSocket  # noqa: E402
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_netlink_codec import IPVS_CMD_GET_DEST  # noqa: E402
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_netlink_codec as codec  # noqa: E402
 
 IPVSADM = 'ipvsadm'
 
@@ -178,7 +179,7 @@ def plain(scheds):
 FROM_PROC = []
 
 
-def fast_read():
+def fast_read(reference=None):
     """The live table as the backend reads it (/proc/net/ip_vs where it can), and how."""
     nl = open_netlink()
     dumps = []
@@ -189,11 +190,29 @@ def fast_read():
         return dump(cmd, attrs)
     nl.nl.dump = counted
     try:
-        table = nl.read_table()
+        table = nl.read_table(reference=reference)
     finally:
         nl.nl.close()
     FROM_PROC.append(len(table) - dumps.count(IPVS_CMD_GET_DEST))
     return table
+
+
+# [services parsed by the kernel-layout fast path, non-fwmark services dumped].
+KERNEL_LAYOUT = [0, 0]
+
+
+def kernel_layout_agrees(nl):
+    """Every non-fwmark GET_SERVICE message of the real kernel takes the fast path, to the same result."""
+    ok = True
+    for payload in nl.nl.dump(codec.IPVS_CMD_GET_SERVICE):
+        general = codec.service_fields(payload)[0]
+        if general[3] is not None:
+            continue
+        fast = codec._kernel_layout(payload)
+        KERNEL_LAYOUT[1] += 1
+        KERNEL_LAYOUT[0] += fast is not None
+        ok = ok and fast == general
+    return ok
 
 
 def snapshot():
@@ -202,9 +221,16 @@ def snapshot():
     try:
         table = nl.read_table(thresholds=True)
         data = table.to_data()
+        plain = nl.read_table()
+        # Read against an equal table (every object shareable) and against the
+        # declared-like copy with thresholds: what is read must not change.
+        shared = fast_read(reference=plain.copy())
         return {'save': ipvsadm('-Sn'), 'thresholds': ipvsadm('-Ln', '--thresholds'),
                 # Thresholds read as 0 without thresholds=True, as in ipvsadm -Sn.
-                'fast_read_is_dump_read': fast_read() == nl.read_table(),
+                'fast_read_is_dump_read': fast_read() == plain,
+                'referenced_read_is_dump_read': shared == plain
+                and fast_read(reference=table.copy()) == plain,
+                'kernel_layout': kernel_layout_agrees(nl),
                 'timeouts': ipvsadm('-Ln', '--timeout'),
                 'netlink': data, 'restore_file': restore_file(ipvsadm('-Sn')),
                 'netlink_restore_file': restore_file(nl.read_save()),
@@ -285,7 +311,10 @@ def main():
                                                  'diff': differs(results['ipvsadm'][key],
                                                                  results['netlink'][key])})
             for backend, snap in snaps.items():
-                report['checks'] += 3
+                report['checks'] += 5
+                for key in ('referenced_read_is_dump_read', 'kernel_layout', 'fast_read_is_dump_read'):
+                    if not snap[key]:
+                        report['mismatches'].append({'transition': [i, j], 'what': backend + ' ' + key})
                 if not snap['noop_after']:
                     report['mismatches'].append({'transition': [i, j], 'what': backend + ' not converged'})
                 if not snap['rendered_vs_save']:
@@ -297,6 +326,7 @@ def main():
                                                  'live': snap['netlink'], 'declared': after.to_data()})
     report['equivalence_seconds'] = round(time.time() - start, 1)
     report['services_read_from_proc'] = sum(FROM_PROC)
+    report['kernel_layout'] = KERNEL_LAYOUT
     report['reads'] = len(FROM_PROC)
 
     # ipvs_info: both backends give the same fact (counters are all zero: no traffic).

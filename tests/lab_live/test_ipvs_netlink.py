@@ -65,7 +65,11 @@ def test_netlink_and_ipvsadm_agree_on_the_real_kernel(director):
                                                 report["persistence_engine_sip"], time.monotonic() - start))
     print("the backend's own read took the real servers of %d services from /proc/net/ip_vs in %d reads"
           % (report["services_read_from_proc"], report["reads"]))
+    print("the kernel-layout fast path parsed %d of %d non-fwmark service messages"
+          % tuple(report["kernel_layout"]))
     assert report["mismatches"] == [], json.dumps(report["mismatches"], indent=1)[:20000]
+    # The real kernel's messages take the fast path, every one of them.
+    assert report["kernel_layout"][0] == report["kernel_layout"][1] > 0, report["kernel_layout"]
     # The /proc/net/ip_vs path was taken, not only the per-service dumps.
     assert report["services_read_from_proc"] > report["reads"], report["services_read_from_proc"]
     for backend in ("ipvsadm", "netlink"):

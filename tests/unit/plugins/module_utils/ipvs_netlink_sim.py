@@ -31,6 +31,32 @@ ZERO_STATS = codec.nla_nested(codec.IPVS_SVC_ATTR_STATS64, [
 
 
 def service_payload(svc, stats=ZERO_STATS):
+    """A GET_SERVICE dump message in the kernel's layout (ip_vs_genl_fill_service).
+
+    AF; FWMARK, or PROTOCOL, ADDR (a whole 16-byte nf_inet_addr) and PORT;
+    SCHED_NAME, PE_NAME if set; FLAGS (mask ~0), TIMEOUT, NETMASK; counters.
+    """
+    attrs = [codec.nla_u16(codec.IPVS_SVC_ATTR_AF, codec._AF[svc.family])]
+    if svc.fwmark is not None:
+        attrs.append(codec.nla_u32(codec.IPVS_SVC_ATTR_FWMARK, svc.fwmark))
+    else:
+        family = socket.AF_INET6 if svc.family == INET6 else socket.AF_INET
+        addr = socket.inet_pton(family, svc.address).ljust(16, b'\0')
+        attrs += [codec.nla_u16(codec.IPVS_SVC_ATTR_PROTOCOL, codec.PROTOCOLS[svc.protocol]),
+                  codec.nla(codec.IPVS_SVC_ATTR_ADDR, addr),
+                  codec.nla(codec.IPVS_SVC_ATTR_PORT, struct.pack('>H', svc.port))]
+    attrs.append(codec.nla_str(codec.IPVS_SVC_ATTR_SCHED_NAME, svc.scheduler))
+    if svc.persistence_engine:
+        attrs.append(codec.nla_str(codec.IPVS_SVC_ATTR_PE_NAME, svc.persistence_engine))
+    attrs += [codec.nla(codec.IPVS_SVC_ATTR_FLAGS,
+                        struct.pack('=II', codec.service_flags(svc), 0xffffffff)),
+              codec.nla_u32(codec.IPVS_SVC_ATTR_TIMEOUT, svc.persistence_timeout or 0),
+              codec.nla(codec.IPVS_SVC_ATTR_NETMASK, codec._netmask(svc)), stats]
+    return GENL + codec.nla_nested(codec.IPVS_CMD_ATTR_SERVICE, attrs)
+
+
+def request_order_payload(svc, stats=ZERO_STATS):
+    """The same service in the order requests carry it: not the kernel's layout."""
     return GENL + codec.nla_nested(codec.IPVS_CMD_ATTR_SERVICE, codec.service_full(svc) + [stats])
 
 
@@ -120,6 +146,9 @@ class FakeNetlink(object):
         if cmd == codec.IPVS_CMD_GET_DAEMON:
             return list(self.daemons)
         raise AssertionError('unexpected dump %r' % cmd)
+
+    def stream(self, cmd, attrs=b''):
+        return iter(self.dump(cmd, attrs))
 
     def request(self, cmd, attrs=b''):
         if cmd == codec.IPVS_CMD_GET_CONFIG:

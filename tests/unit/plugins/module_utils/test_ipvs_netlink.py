@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_netlink_codec as codec
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_netlink import (
-    FamilyMissing, GenlSocket, NetlinkError, errno_text,
+    DumpInterrupted, FamilyMissing, GenlSocket, NetlinkError, errno_text,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError, Table
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import parse_save, restore_file
@@ -69,13 +69,16 @@ class FakeSock(object):
         self.queue.extend(self.handler(self, msgs))
         return len(data)
 
-    def recvmsg(self, size):
+    def recvmsg_into(self, buffers):
         if not self.queue:
             raise socket.timeout()
         item = self.queue.pop(0)
         if isinstance(item, Exception):
             raise item
-        return item[:size], [], socket.MSG_TRUNC if len(item) > size else 0, None
+        buf = buffers[0]
+        size = min(len(item), len(buf))
+        buf[:size] = item[:size]
+        return size, [], socket.MSG_TRUNC if len(item) > len(buf) else 0, None
 
     def getsockopt(self, level, option):
         return self.rcvbuf
@@ -129,6 +132,71 @@ def test_interrupted_dump_is_retried_then_fails():
     del calls[:]
     with pytest.raises(NetlinkError, match='kept changing'):
         nl.dump(codec.IPVS_CMD_GET_SERVICE, retries=2)
+
+
+def test_stream_hands_over_each_payload_as_it_arrives():
+    svcs = parse_save(LIVE).sorted_services()
+    sock = FakeSock(lambda sock, msgs: [
+        ack(msgs[0][2] - 1, errno.EEXIST), part(msgs[0][2], service_payload(svcs[0])),
+        part(msgs[0][2], service_payload(svcs[1])) + done(msgs[0][2])])
+    nl = GenlSocket(sock=sock)
+    stream = nl.stream(codec.IPVS_CMD_GET_SERVICE)
+    assert codec.parse_service(next(stream)).key == svcs[0].key
+    # The second datagram is not read before the first payload is used.
+    assert len(sock.queue) == 1
+    assert [codec.parse_service(p).key for p in stream] == [svcs[1].key]
+
+
+def test_stream_closed_early_reads_the_rest_of_the_dump():
+    svc = parse_save(LIVE).sorted_services()[0]
+    sock = FakeSock(lambda sock, msgs: [part(msgs[0][2], service_payload(svc))] * 3
+                    + [done(msgs[0][2])])
+    nl = GenlSocket(sock=sock)
+    stream = nl.stream(codec.IPVS_CMD_GET_SERVICE)
+    next(stream)
+    stream.close()
+    # Nothing of that dump is left to meet the next request.
+    assert sock.queue == []
+
+
+def test_stream_interrupted_reads_to_the_end_then_raises():
+    svc = parse_save(LIVE).sorted_services()[0]
+    sock = FakeSock(lambda sock, msgs: [
+        part(msgs[0][2], service_payload(svc)),
+        part(msgs[0][2], service_payload(svc), codec.NLM_F_MULTI | codec.NLM_F_DUMP_INTR),
+        part(msgs[0][2], service_payload(svc)) + done(msgs[0][2])])
+    nl = GenlSocket(sock=sock)
+    got = []
+    with pytest.raises(DumpInterrupted) as err:
+        for payload in nl.stream(codec.IPVS_CMD_GET_SERVICE):
+            got.append(payload)
+    assert len(got) == 1 and sock.queue == []
+    assert 'GET_SERVICE dump' in err.value.msg and 'changed while it was read' in err.value.msg
+
+
+def test_read_table_starts_again_after_an_interrupted_stream():
+    class Changing(FakeNetlink):
+        interrupted = 0
+
+        def stream(self, cmd, attrs=b''):
+            if cmd == codec.IPVS_CMD_GET_SERVICE and self.interrupted < self.times:
+                self.interrupted += 1
+                return self._interrupted(cmd, attrs)
+            return FakeNetlink.stream(self, cmd, attrs)
+
+        def _interrupted(self, cmd, attrs):
+            for payload in FakeNetlink.stream(self, cmd, attrs):
+                yield payload
+                raise DumpInterrupted('GET_SERVICE dump', why='the table changed while it was read')
+
+    fake = Changing(parse_save(LIVE))
+    fake.times = 2
+    assert NetlinkRunner(fake, fake.proc).read_table() == parse_save(LIVE)
+    assert fake.interrupted == 2 and fake.proc_reads == 3
+    fake = Changing(parse_save(LIVE))
+    fake.times = 3
+    with pytest.raises(NetlinkError, match='kept changing while it was read'):
+        NetlinkRunner(fake, fake.proc).read_table()
 
 
 @pytest.mark.parametrize('reply, message', [

@@ -15,7 +15,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_netlink_c
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import parse_rule, parse_save
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import RealServer, Service
 from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.ipvs_netlink_sim import (
-    GENL, dest_payload, request_line, service_payload,
+    GENL, dest_payload, request_line, request_order_payload, service_payload,
 )
 
 # Native-endian fields (lengths, types, u16/u32) are written little-endian here.
@@ -103,6 +103,47 @@ def test_message_framing():
 def test_service_round_trip(svc):
     back = codec.parse_service(service_payload(svc))
     assert back.key == svc.key and back.attrs() == svc.attrs()
+
+
+@pytest.mark.parametrize('svc', sample_services(), ids=lambda s: s.spec)
+def test_kernel_layout_fast_path_reads_what_the_general_walk_reads(svc):
+    kernel = service_payload(svc)
+    want = codec.service_fields(request_order_payload(svc))[0]
+    assert codec.service_fields(kernel)[0] == want
+    assert codec.service_args(kernel) == want
+    # Taken for every non-fwmark service in the kernel's layout, never for another
+    # order (a request carries PE_NAME last).
+    assert (codec._kernel_layout(kernel) is not None) == (svc.fwmark is None)
+    if svc.persistence_engine:
+        assert codec._kernel_layout(request_order_payload(svc)) is None
+
+
+@little_endian
+def test_kernel_layout_fast_path_on_the_kernel_fixture():
+    assert codec._kernel_layout(SERVICE_REPLY) == codec.service_fields(SERVICE_REPLY)[0]
+
+
+def _outcome(parse, payload):
+    try:
+        return parse(payload)
+    except codec.IpvsError as exc:
+        return ('refused', exc.msg)
+
+
+@pytest.mark.parametrize('svc', [svc for svc in sample_services() if svc.fwmark is None],
+                         ids=lambda s: s.spec)
+def test_fast_path_never_accepts_what_the_general_walk_refuses(svc):
+    # Every truncation and every byte set to 0x00, 0x07 or 0xff: the fast path
+    # gives the general walk's answer or its error, word for word.
+    kernel = service_payload(svc)
+
+    def general(payload):
+        return codec.service_fields(payload)[0]
+    cases = [kernel[:cut] for cut in range(len(kernel))]
+    cases += [kernel[:i] + bytes([value]) + kernel[i + 1:]
+              for i in range(len(kernel)) for value in (0, 7, 255)]
+    for payload in cases:
+        assert _outcome(codec.service_args, payload) == _outcome(general, payload), payload
 
 
 @pytest.mark.parametrize('svc', sample_services(), ids=lambda s: s.spec)
@@ -223,10 +264,11 @@ def _replace_attr(payload, kind, new):
 ])
 @little_endian
 def test_malformed_service_replies_fail_clearly(payload, message):
-    with pytest.raises(codec.MalformedReply) as err:
-        codec.parse_service(payload)
-    assert err.value.msg.startswith('malformed IPVS netlink reply (IPVS_CMD_GET_SERVICE): ')
-    assert message in err.value.msg
+    for parse in (codec.parse_service, codec.service_args):
+        with pytest.raises(codec.MalformedReply) as err:
+            parse(payload)
+        assert err.value.msg.startswith('malformed IPVS netlink reply (IPVS_CMD_GET_SERVICE): ')
+        assert message in err.value.msg
 
 
 def test_malformed_dest_replies_fail_clearly():

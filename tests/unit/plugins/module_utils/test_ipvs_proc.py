@@ -11,6 +11,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_proc
 from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_netlink_codec as codec
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_netlink_codec import MalformedReply
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import parse_save
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import RealServer, Service, Table
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import (
     NetlinkRunner, converge,
 )
@@ -161,3 +162,106 @@ def test_converge_with_the_file_is_the_same_delta_and_one_command_for_one_weight
     assert fake.lines == result['commands']
     again = converge(NetlinkRunner(fake, fake.proc), want)
     assert not again['changed'] and len(fake.batches) == 1
+
+
+# ---------------------------------------------------------------- a reference table
+
+def _meaning(listed):
+    """What a parse says, without which objects say it."""
+    return dict((ident, dict((key, (rs.address, rs.port) + rs.attrs()) for key, rs in servers.items()))
+                for ident, servers in listed.items())
+
+
+def _variants():
+    """References against the TABLE listing: equal, and each kind of difference."""
+    def edit(fn):
+        table = parse_save(TABLE)
+        fn(table)
+        return table
+    web = ('tcp', '10.0.0.10', 80)
+    dns = ('udp', '10.0.0.10', 53)
+
+    def rs(table, svc, key):
+        return table.services[svc].realservers[key]
+    return [
+        ('equal', parse_save(TABLE)),
+        ('weight', edit(lambda t: setattr(rs(t, web, ('10.0.0.21', 80)), 'weight', 2))),
+        ('forward', edit(lambda t: setattr(rs(t, web, ('10.0.0.21', 80)), 'forward', 'nat'))),
+        ('threshold', edit(lambda t: setattr(rs(t, web, ('10.0.0.21', 80)), 'upper_threshold', 9))),
+        ('extra declared', edit(lambda t: t.services[web].realservers.update(
+            {('10.0.0.29', 80): RealServer('10.0.0.29', 80)}))),
+        ('fewer declared', edit(lambda t: t.services[web].realservers.pop(('10.0.0.22', 80)))),
+        ('port', edit(lambda t: t.services[dns].realservers.update(
+            {('10.0.0.31', 53): RealServer('10.0.0.31', 54, 2)}))),
+        ('no such service', edit(lambda t: t.services.pop(web))),
+        ('weight of seven digits', edit(lambda t: setattr(rs(t, web, ('10.0.0.21', 80)), 'weight', 1000000))),
+        ('empty', Table()),
+    ]
+
+
+@pytest.mark.parametrize('name, reference', _variants(), ids=[v[0] for v in _variants()])
+@pytest.mark.parametrize('local', [(), ('10.0.0.21',)], ids=['route', 'local'])
+def test_a_reference_changes_what_is_built_never_what_is_read(name, reference, local):
+    live = parse_save(TABLE)
+    if name == 'weight of seven digits':
+        rs = live.services[('tcp', '10.0.0.10', 80)].realservers[('10.0.0.21', 80)]
+        rs.weight = 1000001  # agrees with the reference in the first six digits only
+    text = proc_text(live, local=local)
+    plain = _ipvs_proc.parse(text)
+    got = _ipvs_proc.parse(text, reference)
+    assert _meaning(got[0]) == _meaning(plain[0]) and got[1] == plain[1]
+    # Shared exactly where the reference's service has the same real servers
+    # as the file shows (a local one reads as dr), unless the file cannot show
+    # all of them (a tunnel).
+    for ident, servers in got[0].items():
+        ref = reference.services.get(ident)
+        same = (ref is not None and ident not in got[1]
+                and _meaning({0: ref.realservers}) == _meaning({0: plain[0][ident]}))
+        assert (servers is (ref.realservers if ref is not None else None)) == same, ident
+
+
+def test_every_equal_service_of_a_large_listing_is_shared():
+    live = Table()
+    for i in range(300):
+        svc = Service('tcp', '10.1.%d.%d' % (i // 200, i % 200), 80 + i % 3, scheduler='wlc')
+        for j in range(4):
+            rs = RealServer('172.16.%d.%d' % (i // 50, (i * 4 + j) % 250), 80, weight=j * 300,
+                            forward='nat' if j % 2 else 'dr')
+            svc.realservers[rs.key] = rs
+        live.services[svc.key] = svc
+    listed, partial = _ipvs_proc.parse(proc_text(live), live)
+    assert not partial
+    assert all(listed[key] is svc.realservers for key, svc in live.services.items())
+
+
+def test_a_file_that_fails_half_way_is_read_over_netlink():
+    fake = FakeNetlink(parse_save(TABLE))
+
+    def half():
+        lines = proc_text(parse_save(TABLE)).splitlines(True)
+        yield from lines[:5]
+        raise OSError(5, 'Input/output error')
+    assert NetlinkRunner(fake, half).read_table() == parse_save(TABLE)
+    assert fake.dumps.count(codec.IPVS_CMD_GET_DEST) == len(parse_save(TABLE))
+
+
+def test_read_table_shares_the_declared_objects_only_where_equal():
+    declared = parse_save(TABLE)
+    declared.services[('tcp', '10.0.0.10', 80)].realservers[('10.0.0.21', 80)].weight = 5
+    declared.services[('udp', '10.0.0.10', 53)].scheduler = 'wlc'
+    before = declared.copy()
+    fake = FakeNetlink(parse_save(TABLE))
+    runner = NetlinkRunner(fake, fake.proc)
+    live = runner.read_table(reference=declared)
+    assert live == parse_save(TABLE) == NetlinkRunner(fake, fake.proc).read_table()
+    for key, svc in live.services.items():
+        assert (svc is declared.services[key]) == (svc == declared.services[key]), key
+    # Equal ones, the tunnel service (read over netlink) included, are shared;
+    # the two that differ are not, and nothing of the declared table changed.
+    assert sum(svc is declared.services[key] for key, svc in live.services.items()) == \
+        len(live) - 2
+    assert declared == before
+    result = converge(runner, declared)
+    assert result['commands'] == ['-E -u 10.0.0.10:53 -s wlc -o',
+                                  '-e -t 10.0.0.10:80 -r 10.0.0.21:80 -g -w 5']
+    assert declared == before
