@@ -134,6 +134,15 @@ class Runner(_RunnerBase):
         self.last_save = self.run(['-Sn'])
         return self.last_save
 
+    def saved_restore_file(self):
+        """The restore file of the table last read (``ipvsadm -Sn`` text, sorted)."""
+        return restore_file(self.last_save)
+
+    def read_restore_file(self, reference=None):
+        """The restore file of the live table, read now."""
+        self.read_save()
+        return self.saved_restore_file()
+
     def read_table(self, thresholds=False, reference=None):
         # ``reference``: see NetlinkRunner.read_table; text parsing gains nothing from it.
         table = parse_save(self.read_save())
@@ -200,6 +209,15 @@ class NetlinkRunner(_RunnerBase):
         if self._save_table is None:
             return None
         return save_text(self._save_table)
+
+    def saved_restore_file(self):
+        """The restore file of the table last read, rendered from data (see :func:`restore_text`)."""
+        return restore_text(self._save_table or Table())
+
+    def read_restore_file(self, reference=None):
+        """The restore file of the live table, read now (``reference``: see :meth:`read_table`)."""
+        self.read_table(reference=reference)
+        return self.saved_restore_file()
 
     def _services(self, with_stats=False):
         seen = {}
@@ -393,6 +411,29 @@ def save_text(table):
     return ''.join(lines)
 
 
+def restore_text(table):
+    """``restore_file(save_text(table))``, built without the orders the file's sort undoes.
+
+    The restore file sorts all its lines, so rendering the services and
+    their real servers in ``ipvsadm -Sn`` order first (two sorts by address)
+    only to split and sort the text again was wasted: at 10,000 services x 4,
+    with the director role's ``save``, that tripled a no-op run in the lab VM.
+    """
+    lines = []
+    add = lines.append
+    for svc in table.services.values():
+        add('-A %s %s' % (svc.spec, svc.options()))
+        head = '-a %s ' % svc.spec
+        for rs in svc.realservers.values():
+            line = head + rs.options(thresholds=False)
+            # ipvsadm names the default tunnel type (see save_text).
+            add(line + ' --tun-type ipip' if rs.tun_type == 'ipip' else line)
+    if not lines:
+        return ''
+    lines.sort()
+    return '\n'.join(lines) + '\n'
+
+
 def _counters(entry, counters, stats, rates):
     if stats:
         entry['stats'] = dict((k, counters[k]) for k in STAT_KEYS) if counters else None
@@ -558,9 +599,9 @@ def _restore_file(runner, delta, target, check_mode, excluded=frozenset()):
                                 else target), False
         kept = Table()
         kept.services = dict((k, v) for k, v in table.services.items() if k not in excluded)
-        return {'content': restore_file(save_text(kept)), 'predicted': predicted}
+        return {'content': restore_text(kept), 'predicted': predicted}
     if not table_changed:
-        return {'content': restore_file(runner.last_save), 'predicted': False}
+        return {'content': runner.saved_restore_file(), 'predicted': False}
     if check_mode:
         return {'content': restore_file(target.render(thresholds=False)), 'predicted': True}
-    return {'content': restore_file(runner.read_save(reference=target)), 'predicted': False}
+    return {'content': runner.read_restore_file(reference=target), 'predicted': False}

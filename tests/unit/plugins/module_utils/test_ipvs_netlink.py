@@ -19,7 +19,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import Ipv
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import parse_save, restore_file
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import table_from_spec
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import (
-    NetlinkRunner, Runner, converge, select_backend,
+    NetlinkRunner, Runner, converge, restore_text, save_text, select_backend,
 )
 from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.ipvs_netlink_sim import (
     FakeNetlink, dest_payload, service_payload,
@@ -459,3 +459,18 @@ def test_save_text_names_the_default_tunnel_type_like_ipvsadm():
                                   '-a -t 10.0.0.10:80 -r 10.0.0.11:80 -i -w 1 --tun-type ipip\n'
                                   '-a -t 10.0.0.10:80 -r 10.0.0.12:80 -i -w 1 --tun-type gre --tun-csum\n')
     assert parse_save(runner.last_save) == parse_save(table.render(thresholds=False))
+
+
+@pytest.mark.parametrize('text', [
+    '',
+    LIVE,
+    '-A -t 10.0.0.10:80 -s wlc\n-a -t 10.0.0.10:80 -r 10.0.0.11:80 -i -w 1\n'
+    '-a -t 10.0.0.10:80 -r 10.0.0.12:80 -i -w 2 --tun-type gue --tun-port 6080 --tun-csum\n'
+    '-A -t 10.0.0.1:8080 -s rr\n-A -t 10.0.0.1:80 -s rr -p 60\n'
+    '-A -f 5 -s sh -b sh-port\n-A -f 5 -6 -s wrr\n-a -f 5 -6 -r [2001:db8::2]:0 -m -w 0 -x 9\n'
+    '-A -u [2001:db8::1]:53 -s mh -o --pe sip\n-a -u [2001:db8::1]:53 -r [2001:db8::3]:53 -g -w 4\n',
+])
+def test_restore_text_is_the_restore_file_of_the_save_text(text):
+    # One sort of rendered lines gives byte for byte the file the -Sn text gives.
+    table = parse_save(text)
+    assert restore_text(table) == restore_file(save_text(table))
