@@ -28,6 +28,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -317,16 +318,18 @@ def changed_weight(table, changed):
 def one(args):
     """``--one KIND``: one module run in this fresh process; prints its seconds as JSON.
 
-    KIND is ``load`` or ``noop`` (converge to the table) or ``weight`` (to the
-    table with one weight changed).  The declared table is built first and
-    not timed: the module builds it from its arguments.
+    KIND is ``load`` or ``noop`` (converge to the table), ``weight`` (to the
+    table with one weight changed), or ``noop-save``: a no-op that also
+    renders the restore file, as the director role's ``save`` asks (not the
+    write: the module compares it with the file and writes only a change).
+    The declared table is built first and not timed: the module builds it
+    from its arguments.
     """
-    import json
     table = build_table(args.services, args.realservers, args.forward)
     target = one_weight_change(table) if args.one == 'weight' else table
     runner = open_netlink() if args.backend == 'netlink' else Runner(run_command, args.ipvsadm)
     start = time.perf_counter()
-    res = converge(runner, target, want_table=False)
+    res = converge(runner, target, want_table=False, want_save=args.one == 'noop-save')
     took = time.perf_counter() - start
     print(json.dumps({'seconds': took, 'changed': res['changed'], 'commands': res['commands'][:3]}))
     return 0
@@ -349,7 +352,6 @@ def compare(table, text, ipvsadm, repeat=1, forward='dr'):
 
     def fresh(kind, backend):
         """One module run in a new interpreter (see ``one``): ``(seconds, result)``."""
-        import json
         out = must([sys.executable, os.path.abspath(__file__), '--one', kind, '--backend', backend,
                     '--services', str(len(table)), '--forward', forward, '--ipvsadm', ipvsadm,
                     '--realservers', str(len(next(iter(table.services.values())).realservers))])
@@ -373,6 +375,13 @@ def compare(table, text, ipvsadm, repeat=1, forward='dr'):
     def noop(backend):
         def run():
             took, res = fresh('noop', backend)
+            assert not res['changed']
+            return took
+        return run
+
+    def noop_save(backend):
+        def run():
+            took, res = fresh('noop-save', backend)
             assert not res['changed']
             return took
         return run
@@ -401,6 +410,7 @@ def compare(table, text, ipvsadm, repeat=1, forward='dr'):
     best('no-op run: module, netlink', noop('netlink'))
     best('no-op run: module, ipvsadm', noop('ipvsadm'))
     best('read: raw ipvsadm -Sn', raw(['-Sn']))
+    best('no-op run with save (as the role): netlink', noop_save('netlink'))
     best('one weight change: module, netlink', weight('netlink'))
     best('one weight change: module, ipvsadm', weight('ipvsadm'))
     converge(nl, table, want_table=False)
@@ -454,7 +464,7 @@ def main():
     parser.add_argument('--repeat', type=int, default=3, help='live: runs per measurement (best is kept)')
     parser.add_argument('--profile', action='store_true',
                         help='with --live: cProfile the module path (top functions)')
-    parser.add_argument('--one', choices=('load', 'noop', 'weight'),
+    parser.add_argument('--one', choices=('load', 'noop', 'weight', 'noop-save'),
                         help='(used by --compare) one module run in this process, as JSON')
     parser.add_argument('--backend', choices=('netlink', 'ipvsadm'), default='netlink',
                         help='with --one: the module backend')

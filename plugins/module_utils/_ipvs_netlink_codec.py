@@ -456,9 +456,11 @@ def parse_service(payload, where='IPVS_CMD_GET_SERVICE', with_stats=False):
     return svc
 
 
-# A service in the order and sizes ip_vs_genl_fill_service() writes it (every
-# kernel since 2.6.30): AF, PROTOCOL, ADDR (a whole nf_inet_addr), PORT; then
-# SCHED_NAME, PE_NAME if set; FLAGS, TIMEOUT, NETMASK; then the counters.
+# A service in the order and sizes ip_vs_genl_fill_service() writes it (seen
+# in a 6.1 kernel's reply, the SERVICE_REPLY test fixture, and from 7.2 in the
+# lab): AF, PROTOCOL, ADDR (a whole nf_inet_addr), PORT; then SCHED_NAME,
+# PE_NAME if set; FLAGS, TIMEOUT, NETMASK; then the counters.  Another kernel's
+# layout is still read, by the general walk.
 _KERNEL_HEAD = struct.Struct('=HHH2xHHH2xHH16sHH2s2x')
 _KERNEL_TAIL = struct.Struct('=HHIIHHIHH4s')
 _HEAD_NLAS = (6, IPVS_SVC_ATTR_AF, 6, IPVS_SVC_ATTR_PROTOCOL, 20, IPVS_SVC_ATTR_ADDR,
