@@ -372,16 +372,9 @@ def compare(table, text, ipvsadm, repeat=1, forward='dr'):
         must([ipvsadm, '-R'], text)
         return time.perf_counter() - start
 
-    def noop(backend):
+    def noop(backend, kind='noop'):
         def run():
-            took, res = fresh('noop', backend)
-            assert not res['changed']
-            return took
-        return run
-
-    def noop_save(backend):
-        def run():
-            took, res = fresh('noop-save', backend)
+            took, res = fresh(kind, backend)
             assert not res['changed']
             return took
         return run
@@ -410,7 +403,7 @@ def compare(table, text, ipvsadm, repeat=1, forward='dr'):
     best('no-op run: module, netlink', noop('netlink'))
     best('no-op run: module, ipvsadm', noop('ipvsadm'))
     best('read: raw ipvsadm -Sn', raw(['-Sn']))
-    best('no-op run with save (as the role): netlink', noop_save('netlink'))
+    best('no-op run with save (as the role): netlink', noop('netlink', 'noop-save'))
     best('one weight change: module, netlink', weight('netlink'))
     best('one weight change: module, ipvsadm', weight('ipvsadm'))
     converge(nl, table, want_table=False)
