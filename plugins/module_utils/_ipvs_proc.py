@@ -60,16 +60,16 @@ def _v6(host):
     return canon_address(socket.inet_ntop(socket.AF_INET6, packed))[0]
 
 
-def identity(svc):
-    """What the file shows of a service's identity: ``('fwm', mark)`` or the service key.
+def identity(key):
+    """What the file shows of a service's identity (its key): ``('fwm', mark)`` or the key.
 
     A fwmark service's line has no address family, so an IPv4 and an IPv6
     service with the same mark share one identity (:func:`parse` marks it
     partial, and both are read over netlink).
     """
-    if svc.fwmark is not None:
-        return ('fwm', svc.fwmark)
-    return svc.key
+    if key[0] == 'fwm':
+        return ('fwm', key[2])
+    return key
 
 
 def _reference_index(reference):
@@ -84,7 +84,7 @@ def _reference_index(reference):
     fwm = {}
     for svc in reference.services.values():
         if svc.fwmark is not None:
-            ident = ('fwm', svc.fwmark)
+            ident = identity(svc.key)
             fwm[ident] = None if ident in fwm else svc
     return reference.services, fwm
 

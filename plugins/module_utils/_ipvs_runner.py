@@ -129,7 +129,7 @@ class Runner(_RunnerBase):
                             cmd=' '.join(cmd), rc=rc, stdout=out, stderr=err)
         return out
 
-    def read_save(self, reference=None):
+    def read_save(self):
         """``ipvsadm -Sn`` as text (also kept as ``last_save``)."""
         self.last_save = self.run(['-Sn'])
         return self.last_save
@@ -315,7 +315,7 @@ class NetlinkRunner(_RunnerBase):
             raise codec.MalformedReply('malformed IPVS netlink reply (GET_SERVICE dump): '
                                        'service %s listed twice' % services[key].spec)
         ref = refs.get(key)
-        ident = key if fwmark is None else ('fwm', fwmark)  # _ipvs_proc.identity
+        ident = _ipvs_proc.identity(key)
         found = listed.get(ident)
         if found is not None and ident not in partial:
             if ref is not None and found is ref.realservers and ref.attrs() == fields[5:]:
@@ -329,9 +329,9 @@ class NetlinkRunner(_RunnerBase):
         svc = services[key] = Service(*fields)
         return svc
 
-    def read_save(self, reference=None):
+    def read_save(self):
         """The live table in ``ipvsadm -Sn`` form (rendered, canonical order)."""
-        self.read_table(reference=reference)
+        self.read_table()
         return self.last_save
 
     def read_timeouts(self):
