@@ -210,17 +210,20 @@ def _expected(servers, tails):
     """
     out = {}
     aton = socket.inet_aton
-    for rs in servers.values():
-        tail = tails.get((rs.port, rs.forward, rs.weight))
-        if tail is None:
-            name = _PRINTED.get(rs.forward)
-            if name is None:
+    try:
+        for rs in servers.values():
+            if rs.upper_threshold or rs.lower_threshold:
                 return None
-            tail = tails[(rs.port, rs.forward, rs.weight)] = ':%04X      %-7s %-6d' % (
-                rs.port, name, rs.weight)
-        if rs.upper_threshold or rs.lower_threshold or ':' in rs.address:
-            return None
-        out['  -> ' + aton(rs.address).hex().upper() + tail] = rs
+            tail = tails.get((rs.port, rs.forward, rs.weight))
+            if tail is None:
+                name = _PRINTED.get(rs.forward)
+                if name is None:
+                    return None
+                tail = tails[(rs.port, rs.forward, rs.weight)] = ':%04X      %-7s %-6d' % (
+                    rs.port, name, rs.weight)
+            out['  -> %s%s' % (aton(rs.address).hex().upper(), tail)] = rs
+    except OSError:  # an IPv6 address
+        return None
     return out
 
 

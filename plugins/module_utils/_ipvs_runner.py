@@ -284,9 +284,20 @@ class NetlinkRunner(_RunnerBase):
         # fully show are dumped after the stream: the socket takes no second
         # dump while one is running.
         unlisted = []
+        seen = {}
+        match = codec.reference_service
         payloads = self.nl.stream(codec.IPVS_CMD_GET_SERVICE)
         try:
             for payload in payloads:
+                # A message that is the reference's service, whose real servers
+                # the file showed to be the reference's own, is that service.
+                ref = match(payload, refs, seen) if refs else None
+                if ref is not None:
+                    key = ref.key
+                    if (listed.get(key) is ref.realservers and key not in partial
+                            and key not in services):
+                        services[key] = ref
+                        continue
                 svc = self._one_service(payload, services, listed, partial, refs, reference)
                 if svc is not None:
                     unlisted.append(svc)

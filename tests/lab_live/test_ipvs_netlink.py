@@ -67,9 +67,15 @@ def test_netlink_and_ipvsadm_agree_on_the_real_kernel(director):
           % (report["services_read_from_proc"], report["reads"]))
     print("the kernel-layout fast path parsed %d of %d non-fwmark service messages"
           % tuple(report["kernel_layout"]))
+    print("the declared-table shortcut took %d of %d IPv4 service messages as their service"
+          % tuple(report["reference_shortcut"]))
     assert report["mismatches"] == [], json.dumps(report["mismatches"], indent=1)[:20000]
     # The real kernel's messages take the fast path, every one of them.
     assert report["kernel_layout"][0] == report["kernel_layout"][1] > 0, report["kernel_layout"]
+    # The kernel writes every IPv4 service's attributes as the shortcut predicts them,
+    # whichever backend created it.
+    assert report["reference_shortcut"][0] == report["reference_shortcut"][1] > 0, \
+        report["reference_shortcut"]
     # The /proc/net/ip_vs path was taken, not only the per-service dumps.
     assert report["services_read_from_proc"] > report["reads"], report["services_read_from_proc"]
     for backend in ("ipvsadm", "netlink"):

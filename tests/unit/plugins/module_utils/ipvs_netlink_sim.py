@@ -34,7 +34,8 @@ def service_payload(svc, stats=ZERO_STATS):
     """A GET_SERVICE dump message in the kernel's layout (ip_vs_genl_fill_service).
 
     AF; FWMARK, or PROTOCOL, ADDR (a whole 16-byte nf_inet_addr) and PORT;
-    SCHED_NAME, PE_NAME if set; FLAGS (mask ~0), TIMEOUT, NETMASK; counters.
+    SCHED_NAME, PE_NAME if set; FLAGS (with HASHED, as every listed service
+    has it; mask ~0), TIMEOUT, NETMASK; counters.
     """
     attrs = [codec.nla_u16(codec.IPVS_SVC_ATTR_AF, codec._AF[svc.family])]
     if svc.fwmark is not None:
@@ -49,7 +50,8 @@ def service_payload(svc, stats=ZERO_STATS):
     if svc.persistence_engine:
         attrs.append(codec.nla_str(codec.IPVS_SVC_ATTR_PE_NAME, svc.persistence_engine))
     attrs += [codec.nla(codec.IPVS_SVC_ATTR_FLAGS,
-                        struct.pack('=II', codec.service_flags(svc), 0xffffffff)),
+                        struct.pack('=II', codec.service_flags(svc) | codec.IP_VS_SVC_F_HASHED,
+                                    0xffffffff)),
               codec.nla_u32(codec.IPVS_SVC_ATTR_TIMEOUT, svc.persistence_timeout or 0),
               codec.nla(codec.IPVS_SVC_ATTR_NETMASK, codec._netmask(svc)), stats]
     return GENL + codec.nla_nested(codec.IPVS_CMD_ATTR_SERVICE, attrs)

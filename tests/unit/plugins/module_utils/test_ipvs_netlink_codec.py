@@ -146,6 +146,90 @@ def test_fast_path_never_accepts_what_the_general_walk_refuses(svc):
         assert _outcome(codec.service_args, payload) == _outcome(general, payload), payload
 
 
+def reference_variants():
+    """IPv4 services with every attribute the reference shortcut must tell apart."""
+    return parse_save(
+        '-A -t 10.0.0.10:80 -s wlc\n'
+        '-A -t 10.0.0.11:80 -s rr -p 300\n'
+        '-A -t 10.0.0.12:80 -s rr -p 300 -M 255.255.255.0\n'
+        '-A -u 10.0.0.13:53 -s sh -o -b sh-fallback,sh-port\n'
+        '-A -u 10.0.0.14:53 -s mh -b mh-port\n'
+        '-A --sctp-service 10.0.0.15:3868 -s lc --pe sip -p 30\n'
+        '-A -t 10.0.0.16:443 -s wrr -p 1\n').sorted_services()
+
+
+def _same_key_others(svc):
+    """Every other variant's attributes under ``svc``'s key."""
+    for other in reference_variants() + sample_services():
+        if other.fwmark is None and other.family == svc.family and other.attrs() != svc.attrs():
+            yield Service(svc.protocol, svc.address, svc.port, scheduler=other.scheduler,
+                          persistence_timeout=other.persistence_timeout,
+                          persistence_netmask=other.persistence_netmask
+                          if other.persistence_timeout else None,
+                          persistence_engine=other.persistence_engine,
+                          one_packet=other.one_packet, scheduler_flags=other.scheduler_flags)
+
+
+@pytest.mark.parametrize('svc', reference_variants(), ids=lambda s: s.spec)
+def test_reference_shortcut_takes_the_kernels_message_of_the_same_service(svc):
+    kernel = service_payload(svc)
+    assert codec.reference_service(kernel, {svc.key: svc}, {}) is svc
+    # The bytes it compares with read back, through the general walk, as the service.
+    assert kernel[8:].startswith(codec.expected_attrs(svc), codec._ATTRS_AT - 8)
+    assert codec.service_fields(kernel)[0][5:] == svc.attrs()
+
+
+@pytest.mark.parametrize('svc', reference_variants(), ids=lambda s: s.spec)
+def test_reference_shortcut_refuses_any_other_attribute(svc):
+    kernel = service_payload(svc)
+    for other in _same_key_others(svc):
+        assert codec.reference_service(kernel, {svc.key: other}, {}) is None, other.attrs()
+    assert codec.reference_service(kernel, {}, {}) is None
+    # No HASHED flag, a timeout or netmask no NEW_SERVICE of ours sets, another order:
+    # not shown equal, so parsed (and the general walk still reads the same service).
+    unhashed = kernel.replace(struct.pack('=HHII', 12, codec.IPVS_SVC_ATTR_FLAGS,
+                                          codec.service_flags(svc) | codec.IP_VS_SVC_F_HASHED,
+                                          0xffffffff),
+                              struct.pack('=HHII', 12, codec.IPVS_SVC_ATTR_FLAGS,
+                                          codec.service_flags(svc), 0xffffffff))
+    assert unhashed != kernel and codec.reference_service(unhashed, {svc.key: svc}, {}) is None
+    assert codec.service_fields(unhashed)[0][5:] == svc.attrs()
+    assert codec.reference_service(request_order_payload(svc), {svc.key: svc}, {}) is None
+
+
+def test_reference_shortcut_leaves_ipv6_and_fwmark_to_the_parser():
+    for svc in sample_services():
+        if svc.family != 'inet' or svc.fwmark is not None:
+            assert codec.reference_service(service_payload(svc), {svc.key: svc}, {}) is None
+
+
+@pytest.mark.parametrize('svc', reference_variants(), ids=lambda s: s.spec)
+def test_reference_shortcut_never_vouches_for_what_the_parser_reads_otherwise(svc):
+    # Every truncation and every byte set to 0x00, 0x07 or 0xff: the shortcut
+    # never raises, and where it names the service the general walk reads that
+    # service (only counter contents may differ).
+    kernel = service_payload(svc)
+    cases = [kernel[:cut] for cut in range(len(kernel))]
+    cases += [kernel[:i] + bytes([value]) + kernel[i + 1:]
+              for i in range(len(kernel)) for value in (0, 7, 255)]
+    vouched = 0
+    for payload in cases:
+        if codec.reference_service(payload, {svc.key: svc}, {}) is svc:
+            vouched += 1
+            assert codec.service_fields(payload)[0] == codec.service_args(kernel), payload
+    assert vouched > 0
+
+
+def test_reference_shortcut_caches_by_attributes():
+    first = Service('tcp', '10.0.0.1', 80, scheduler='wlc')
+    second = Service('tcp', '10.0.0.2', 80, scheduler='wlc')
+    seen = {}
+    refs = {first.key: first, second.key: second}
+    assert codec.reference_service(service_payload(first), refs, seen) is first
+    assert codec.reference_service(service_payload(second), refs, seen) is second
+    assert list(seen) == [first.attrs()]
+
+
 @pytest.mark.parametrize('svc', sample_services(), ids=lambda s: s.spec)
 def test_dest_round_trip(svc):
     for rs in svc.realservers.values():
