@@ -467,6 +467,7 @@ _HEAD_NLAS = (6, IPVS_SVC_ATTR_AF, 6, IPVS_SVC_ATTR_PROTOCOL, 20, IPVS_SVC_ATTR_
               6, IPVS_SVC_ATTR_PORT)
 _TAIL_NLAS = (12, IPVS_SVC_ATTR_FLAGS, 8, IPVS_SVC_ATTR_TIMEOUT, 8, IPVS_SVC_ATTR_NETMASK)
 _COUNTER_NLAS = (IPVS_SVC_ATTR_STATS, IPVS_SVC_ATTR_STATS64)
+_ATTRS_AT = 8 + _KERNEL_HEAD.size  # where SCHED_NAME starts: genl header, SERVICE header, identity
 
 
 def service_args(payload, where='IPVS_CMD_GET_SERVICE'):
@@ -482,18 +483,26 @@ def service_args(payload, where='IPVS_CMD_GET_SERVICE'):
     return args if args is not None else service_fields(payload, where)[0]
 
 
-def _kernel_layout(payload):
+def _kernel_head(payload):
+    """The fields of ``_KERNEL_HEAD`` of a message that is one whole SERVICE attribute, or None."""
     end = len(payload)
-    if end < 8 + _KERNEL_HEAD.size:
+    if end < _ATTRS_AT:
         return None
     length, kind = _NLA.unpack_from(payload, 4)
     if kind & NLA_TYPE_MASK != IPVS_CMD_ATTR_SERVICE or 4 + length != end:
         return None
-    (l_af, t_af, af, l_pr, t_pr, number, l_ad, t_ad, raw_addr, l_po, t_po,
-     raw_port) = _KERNEL_HEAD.unpack_from(payload, 8)
+    return _KERNEL_HEAD.unpack_from(payload, 8)
+
+
+def _kernel_layout(payload):
+    head = _kernel_head(payload)
+    if head is None:
+        return None
+    end = len(payload)
+    (l_af, t_af, af, l_pr, t_pr, number, l_ad, t_ad, raw_addr, l_po, t_po, raw_port) = head
     if (l_af, t_af, l_pr, t_pr, l_ad, t_ad, l_po, t_po) != _HEAD_NLAS:
         return None
-    offset = 8 + _KERNEL_HEAD.size
+    offset = _ATTRS_AT
     names = []
     for wanted in (IPVS_SVC_ATTR_SCHED_NAME, IPVS_SVC_ATTR_PE_NAME):
         if offset + 4 > end:
@@ -511,14 +520,8 @@ def _kernel_layout(payload):
         _KERNEL_TAIL.unpack_from(payload, offset)
     if (l_fl, t_fl, l_to, t_to, l_nm, t_nm) != _TAIL_NLAS:
         return None
-    offset += _KERNEL_TAIL.size
-    while offset < end:  # the counters: framing checked, content not needed
-        if offset + 4 > end:
-            return None
-        length, kind = _NLA.unpack_from(payload, offset)
-        if length < 4 or offset + length > end or kind & NLA_TYPE_MASK not in _COUNTER_NLAS:
-            return None
-        offset += (length + 3) & ~3
+    if not _counters_framed(payload, offset + _KERNEL_TAIL.size, end):
+        return None
     family = _FAMILY.get(af)
     protocol = _PROTOCOL_NAMES.get(number)
     if family is None or protocol is None or b'\0' in names[0] or (
@@ -550,7 +553,6 @@ def _kernel_layout(payload):
 
 
 IP_VS_SVC_F_HASHED = 0x2  # set by the kernel on every listed service; not an attribute
-_ATTRS_AT = 8 + _KERNEL_HEAD.size
 _V4_HEAD = _HEAD_NLAS[:2] + (socket.AF_INET,) + _HEAD_NLAS[2:4]
 _ZERO12 = bytes(12)  # the rest of an IPv4 service's 16-byte nf_inet_addr
 
@@ -568,14 +570,10 @@ def reference_service(payload, refs, seen):
     attributes, which few services of a table differ in.  Why: parsing and
     comparing each message was about a quarter of a no-op run in the lab VM.
     """
-    end = len(payload)
-    if end < _ATTRS_AT:
+    head = _kernel_head(payload)
+    if head is None:
         return None
-    length, kind = _NLA.unpack_from(payload, 4)
-    if kind & NLA_TYPE_MASK != IPVS_CMD_ATTR_SERVICE or 4 + length != end:
-        return None
-    (l_af, t_af, af, l_pr, t_pr, number, l_ad, t_ad, raw_addr, l_po, t_po,
-     raw_port) = _KERNEL_HEAD.unpack_from(payload, 8)
+    (l_af, t_af, af, l_pr, t_pr, number, l_ad, t_ad, raw_addr, l_po, t_po, raw_port) = head
     if (l_af, t_af, af, l_pr, t_pr) != _V4_HEAD or (l_ad, t_ad, l_po, t_po) != _HEAD_NLAS[4:]:
         return None
     protocol = _PROTOCOL_NAMES.get(number)
@@ -590,15 +588,21 @@ def reference_service(payload, refs, seen):
         expected = seen[attrs] = expected_attrs(ref)
     if not payload.startswith(expected, _ATTRS_AT):
         return None
-    offset = _ATTRS_AT + len(expected)
-    while offset < end:  # the counters: framing checked, content not needed
+    if not _counters_framed(payload, _ATTRS_AT + len(expected), len(payload)):
+        return None
+    return ref
+
+
+def _counters_framed(payload, offset, end):
+    """Whether ``payload[offset:end]`` is whole counter attributes (their content is not read)."""
+    while offset < end:
         if offset + 4 > end:
-            return None
+            return False
         length, kind = _NLA.unpack_from(payload, offset)
         if length < 4 or offset + length > end or kind & NLA_TYPE_MASK not in _COUNTER_NLAS:
-            return None
+            return False
         offset += (length + 3) & ~3
-    return ref
+    return True
 
 
 def expected_attrs(svc):
