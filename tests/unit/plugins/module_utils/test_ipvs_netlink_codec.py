@@ -191,10 +191,17 @@ def test_reference_shortcut_refuses_any_other_attribute(svc):
                                           codec.service_flags(svc) | codec.IP_VS_SVC_F_HASHED,
                                           0xffffffff),
                               struct.pack('=HHII', 12, codec.IPVS_SVC_ATTR_FLAGS,
-                                          codec.service_flags(svc), 0xffffffff))
+                                          codec.service_flags(svc), 0xffffffff), 1)
     assert unhashed != kernel and codec.reference_service(unhashed, {svc.key: svc}, {}) is None
     assert codec.service_fields(unhashed)[0][5:] == svc.attrs()
     assert codec.reference_service(request_order_payload(svc), {svc.key: svc}, {}) is None
+    if not svc.persistence_timeout:
+        # A timeout left on a service that is not persistent means nothing, but
+        # it is not what the shortcut predicts.
+        zero = struct.pack('=HHI', 8, codec.IPVS_SVC_ATTR_TIMEOUT, 0)
+        hidden = kernel.replace(zero, struct.pack('=HHI', 8, codec.IPVS_SVC_ATTR_TIMEOUT, 300), 1)
+        assert hidden != kernel and codec.reference_service(hidden, {svc.key: svc}, {}) is None
+        assert codec.service_fields(hidden)[0][5:] == svc.attrs()
 
 
 def test_reference_shortcut_leaves_ipv6_and_fwmark_to_the_parser():
