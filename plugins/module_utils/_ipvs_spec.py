@@ -9,6 +9,14 @@ each message names the field (``services[3].realservers[0].port``).
 
 For non-fwmark services ipvsadm forces a DR/TUN real server's port to the
 service port, so a different declared port could never converge.
+
+The module gives ``services`` to AnsibleModule as a list of dicts without
+nested options: at 10,000 services x 4 real servers AnsibleModule's
+per-suboption validation cost 5.6 s of a 10.8 s no-op in the lab VM
+(docs/testing.md).  So the checks AnsibleModule made are made here, in one
+pass: unknown keys are refused, and values convert as its types convert them
+(``SERVICE_KEYS``/``REALSERVER_KEYS``; a unit test holds them to the module's
+documented suboptions and compares the results with ArgumentSpecValidator's).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -24,14 +32,44 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import (
     IpvsError, RealServer, Service, Table,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_values import (
-    blank, canon_address, canon_netmask, canon_sched_flags, check_int, split_hostport,
+    blank, canon_address, canon_netmask, canon_sched_flags, check_bool, check_int, check_text,
+    split_hostport,
 )
+
+# Every key a declaration may hold, with the type AnsibleModule would give it
+# (the module's DOCUMENTATION suboptions; tests/unit/.../test_ipvs_spec_args.py).
+SERVICE_KEYS = {
+    'protocol': 'str', 'address': 'str', 'port': 'int', 'fwmark': 'int', 'family': 'str',
+    'scheduler': 'str', 'persistence_timeout': 'int', 'persistence_netmask': 'str',
+    'persistence_engine': 'str', 'one_packet': 'bool', 'scheduler_flags': 'list',
+    'realservers': 'list',
+}
+REALSERVER_KEYS = {
+    'address': 'str', 'port': 'int', 'weight': 'int', 'forward': 'str',
+    'upper_threshold': 'int', 'lower_threshold': 'int', 'tun_type': 'str', 'tun_port': 'int',
+    'tun_csum': 'str',
+}
+
+
+def _check_keys(spec, known, where):
+    """A dict with no key outside ``known`` (AnsibleModule's "Unsupported parameters")."""
+    if not isinstance(spec, dict):
+        raise IpvsError('%s: expected a dict, got %r' % (where, spec))
+    if not known.keys() >= spec.keys():
+        unknown = sorted(str(key) for key in spec if key not in known)
+        raise IpvsError('%s: unsupported key%s %s; supported: %s'
+                        % (where, 's' if len(unknown) > 1 else '', ', '.join(unknown),
+                           ', '.join(sorted(known))))
 
 
 def service_from_spec(spec, where='services[0]'):
     """Build a Service from a module/model dict; None means "not set"."""
-    if not isinstance(spec, dict):
-        raise IpvsError('%s: expected a dict, got %r' % (where, spec))
+    _check_keys(spec, SERVICE_KEYS, where)
+    rs_specs = spec.get('realservers')
+    if rs_specs is None:
+        rs_specs = ()
+    elif not isinstance(rs_specs, (list, tuple)):
+        raise IpvsError('%s.realservers: expected a list, got %r' % (where, rs_specs))
     fwmark = spec.get('fwmark')
     address = spec.get('address')
     if not blank(fwmark):
@@ -39,38 +77,40 @@ def service_from_spec(spec, where='services[0]'):
         if not blank(address) or not blank(spec.get('port')):
             raise IpvsError('%s: fwmark is mutually exclusive with address/port' % where)
         protocol = port = address = None
-        family = spec.get('family')
+        family = check_text(spec.get('family'), where + '.family')
         if blank(family):
             # A fwmark service has no address to take the family from; its
             # real servers are the only hint (all IPv6 => an IPv6 service).
             rs_fams = [canon_address(str(rs.get('address')), where)[1]
-                       for rs in spec.get('realservers') or ()
-                       if isinstance(rs, dict) and not blank(rs.get('address'))]
+                       for rs in rs_specs if isinstance(rs, dict) and not blank(rs.get('address'))]
             family = INET6 if rs_fams and all(f == INET6 for f in rs_fams) else INET
         elif family not in FAMILIES:
             raise IpvsError('%s.family: must be one of %s' % (where, ', '.join(FAMILIES)))
     else:
+        fwmark = None
         if blank(address):
             raise IpvsError('%s: either address (with port) or fwmark is required' % where)
-        host, inline_port = split_hostport(str(address), where + '.address')
+        host, inline_port = split_hostport(check_text(address, where + '.address'), where + '.address')
         address, family = canon_address(host, where + '.address')
-        if spec.get('family') not in (None, '', family):
+        declared_family = check_text(spec.get('family'), where + '.family')
+        if declared_family not in (None, '', family):
             raise IpvsError('%s.family: %s does not match address %s'
-                            % (where, spec.get('family'), address))
+                            % (where, declared_family, address))
         port = spec.get('port')
         port = inline_port if blank(port) else check_int(port, where + '.port', 0, MAX_PORT)
         if port is None:
             raise IpvsError('%s.port: required for an address service' % where)
-        protocol = spec.get('protocol') or 'tcp'
+        protocol = check_text(spec.get('protocol'), where + '.protocol') or 'tcp'
         if protocol not in PROTOCOL_OPTS:
             raise IpvsError('%s.protocol: must be one of tcp, udp, sctp' % where)
-    scheduler = spec.get('scheduler') or DEFAULT_SCHEDULER
-    if not re.match(r'^[a-z0-9_]{1,15}$', str(scheduler)):
+    scheduler = check_text(spec.get('scheduler'), where + '.scheduler') or DEFAULT_SCHEDULER
+    if not re.match(r'^[a-z0-9_]{1,15}$', scheduler):
         raise IpvsError('%s.scheduler: %r is not a scheduler name' % (where, scheduler))
     persistence = spec.get('persistence_timeout')
     persistence = None if blank(persistence) else \
         check_int(persistence, where + '.persistence_timeout', 0, MAX_TIMEOUT) or None
-    netmask = canon_netmask(spec.get('persistence_netmask'), family,
+    netmask = canon_netmask(check_text(spec.get('persistence_netmask'),
+                                       where + '.persistence_netmask'), family,
                             where + '.persistence_netmask')
     if netmask and not persistence:
         raise IpvsError('%s.persistence_netmask: only meaningful with '
@@ -78,15 +118,15 @@ def service_from_spec(spec, where='services[0]'):
     if port == 0 and fwmark is None and not persistence:
         raise IpvsError('%s: port 0 (any port) requires persistence_timeout, as in '
                         'ipvsadm' % where)
-    pe = spec.get('persistence_engine') or None
-    one_packet = bool(spec.get('one_packet'))
+    pe = check_text(spec.get('persistence_engine'), where + '.persistence_engine') or None
+    one_packet = check_bool(spec.get('one_packet'), where + '.one_packet')
     if one_packet and protocol not in (None, 'udp'):
         raise IpvsError('%s.one_packet: only for UDP or fwmark services' % where)
     flags = canon_sched_flags(spec.get('scheduler_flags'), scheduler,
                               where + '.scheduler_flags')
     svc = Service(protocol, address, port, fwmark, family, scheduler, persistence,
                   netmask, pe, one_packet, flags)
-    for index, rs_spec in enumerate(spec.get('realservers') or ()):
+    for index, rs_spec in enumerate(rs_specs):
         rs = realserver_from_spec(rs_spec, svc, '%s.realservers[%d]' % (where, index))
         if rs.key in svc.realservers:
             raise IpvsError('%s.realservers[%d]: %s is declared twice'
@@ -96,13 +136,13 @@ def service_from_spec(spec, where='services[0]'):
 
 
 def realserver_from_spec(spec, svc, where):
-    if not isinstance(spec, dict):
-        raise IpvsError('%s: expected a dict, got %r' % (where, spec))
+    _check_keys(spec, REALSERVER_KEYS, where)
     if blank(spec.get('address')):
         raise IpvsError('%s.address: required' % where)
-    host, inline_port = split_hostport(str(spec['address']), where + '.address')
+    host, inline_port = split_hostport(check_text(spec['address'], where + '.address'),
+                                       where + '.address')
     address, family = canon_address(host, where + '.address')
-    forward = spec.get('forward') or 'dr'
+    forward = check_text(spec.get('forward'), where + '.forward') or 'dr'
     if forward not in FORWARD_OPTS:
         raise IpvsError('%s.forward: must be one of dr, tun, nat' % where)
     port = spec.get('port')
@@ -122,9 +162,9 @@ def realserver_from_spec(spec, svc, where):
     lower = spec.get('lower_threshold')
     upper = 0 if blank(upper) else check_int(upper, where + '.upper_threshold', 0, MAX_THRESHOLD)
     lower = 0 if blank(lower) else check_int(lower, where + '.lower_threshold', 0, MAX_THRESHOLD)
-    tun_type = spec.get('tun_type') or None
+    tun_type = check_text(spec.get('tun_type'), where + '.tun_type') or None
     tun_port = spec.get('tun_port')
-    tun_csum = spec.get('tun_csum') or None
+    tun_csum = check_text(spec.get('tun_csum'), where + '.tun_csum') or None
     if forward != 'tun' and (tun_type or not blank(tun_port) or tun_csum):
         raise IpvsError('%s: tun_* options need forward=tun' % where)
     if tun_type is not None and tun_type not in TUN_TYPES:

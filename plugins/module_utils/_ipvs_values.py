@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, lvs.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Checked, canonical IPVS values: addresses, ``host:port``, integers, netmasks, scheduler flags.
+"""Checked, canonical IPVS values: addresses, ``host:port``, integers, strings, booleans,
+netmasks, scheduler flags.
 
 Pure.  Shared by the declaration checks (``_ipvs_spec``) and the parsers of
 ipvsadm output (``_ipvs_save``, ``_ipvs_listing``), so a value reads the same
@@ -14,6 +15,7 @@ Scheduler flags are three bits whose names depend on the scheduler
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import decimal
 import ipaddress
 
 from ansible_collections.lvs.cluster.plugins.module_utils import _inet
@@ -24,6 +26,10 @@ _FLAG_BITS = {'flag-1': 1, 'flag-2': 2, 'flag-3': 3,
               'sh-fallback': 1, 'sh-port': 2, 'mh-fallback': 1, 'mh-port': 2}
 _FLAG_NAMES = {'sh': {1: 'sh-fallback', 2: 'sh-port'},
                'mh': {1: 'mh-fallback', 2: 'mh-port'}}
+# ansible.module_utils.parsing.convert_bool's sets, so a boolean reads the same
+# whether AnsibleModule or check_bool converts it.
+_TRUE = frozenset(('y', 'yes', 'on', '1', 'true', 't', 1, 1.0))
+_FALSE = frozenset(('n', 'no', 'off', '0', 'false', 'f', 0, 0.0))
 
 
 def canon_address(text, where='address'):
@@ -66,16 +72,55 @@ def split_hostport(text, where):
 
 
 def check_int(value, where, low, high):
-    """``value`` as an int within ``low..high`` (booleans are not integers)."""
+    """``value`` as an int within ``low..high``.
+
+    Converts as AnsibleModule's ``int`` type does (``"80"``, ``80.0`` and
+    ``"8e1"`` are 80; ``80.5`` is refused), except that a boolean is refused
+    where Ansible would take it for 0 or 1.
+    """
     if isinstance(value, bool):
         raise IpvsError('%s: %r is not an integer' % (where, value))
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise IpvsError('%s: %r is not an integer' % (where, value))
+    if isinstance(value, int):
+        number = value
+    else:
+        try:
+            exact = decimal.Decimal(value)
+            number = int(exact)
+            if number != exact:
+                raise ValueError(value)
+        except (decimal.DecimalException, TypeError, ValueError, OverflowError):
+            raise IpvsError('%s: %r is not an integer' % (where, value))
     if number < low or number > high:
         raise IpvsError('%s: %d is outside %d..%d' % (where, number, low, high))
     return number
+
+
+def check_text(value, where):
+    """A string option: blank is None, a number becomes its text (as AnsibleModule
+    converts it); a boolean, list or dict is refused."""
+    if isinstance(value, str):
+        return value or None
+    if blank(value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise IpvsError('%s: %r is not a string' % (where, value))
+
+
+def check_bool(value, where):
+    """A boolean option read as AnsibleModule's ``bool`` type reads it; blank is False."""
+    if isinstance(value, bool):
+        return value
+    if blank(value):
+        return False
+    if isinstance(value, str):
+        value = value.strip().lower()
+    if isinstance(value, (str, int, float)):
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+    raise IpvsError('%s: %r is not a boolean (yes/no, true/false, on/off, 1/0)' % (where, value))
 
 
 def canon_netmask(value, family, where):
@@ -103,12 +148,16 @@ def canon_netmask(value, family, where):
 
 def canon_sched_flags(flags, scheduler, where):
     """Scheduler flags (list or comma separated) as the names ``ipvsadm -S`` prints."""
-    if not flags:
+    if flags is None or flags == '' or isinstance(flags, (list, tuple)) and not flags:
         return ()
     if isinstance(flags, str):
         flags = flags.split(',')
+    elif not isinstance(flags, (list, tuple)):
+        raise IpvsError('%s: %r is not a list of scheduler flags' % (where, flags))
     bits = set()
     for flag in flags:
+        if not isinstance(flag, str):
+            raise IpvsError('%s: unknown scheduler flag %r' % (where, flag))
         flag = flag.strip()
         if not flag:
             continue
