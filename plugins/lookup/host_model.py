@@ -31,6 +31,17 @@ options:
         C(host_views) (the roles register their own C(run_once) validation under such a name). Used only
         when C(localhost) has no C(lvs_cluster_model).
     type: str
+  ipvs_rules:
+    description:
+      - Also return RV(_list[].ipvs_rules), the host's static IPVS services (its view's
+        C(director.ipvs_services)) as the O(lvs.cluster.ipvs#module:rules) text.
+      - Rendered here from the stored view. Ansible hands a module a list of dicts, or a filter each element
+        of one, at a cost per dict (at 10,000 services x 4 real servers some 25 s per C(lvs.cluster.ipvs) task
+        with the list, and 8 s in the P(lvs.cluster.ipvs_rules#filter) filter alone); this costs the rendering
+        only. The director role's C(lvs.cluster.ipvs) task takes its O(lvs.cluster.ipvs#module:rules) from here.
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - Reads registered results as they were stored; it templates nothing.
 seealso:
@@ -66,12 +77,21 @@ _list:
       description: The validator's warnings, likewise.
       type: list
       elements: str
+    ipvs_rules:
+      description:
+        - With O(ipvs_rules), the host's static IPVS services as ipvsadm rules, one C(-A) line per service,
+          each followed by the C(-a) lines of its real servers; empty when it directs none or is unknown.
+      type: str
+      returned: with O(ipvs_rules)
 '''
 
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
 from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import table_from_spec
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError
 
 MODEL_VAR = 'lvs_cluster_model'
 
@@ -98,19 +118,35 @@ def _model(variables, fallback):
     return None
 
 
-def part(model, host):
+def ipvs_rules(view, host):
+    """The ``rules`` text of the static IPVS services in ``view`` ('' for none)."""
+    services = ((view or {}).get('director') or {}).get('ipvs_services') or []
+    try:
+        return table_from_spec(services).render()
+    except IpvsError as exc:
+        raise AnsibleError('lvs.cluster.host_model: host %s: its ipvs_services: %s' % (host, exc))
+
+
+def part(model, host, rules=False):
     """The element returned for ``host`` (pure; the unit tests call it)."""
     if model is None:
-        return {'found': False, 'known': False, 'view': None, 'errors': [], 'warnings': []}
-    views = model.get('host_views') or {}
-    findings = (model.get('host_findings') or {}).get(host) or {}
-    return {'found': True, 'known': host in views, 'view': views.get(host),
-            'errors': list(findings.get('errors') or []), 'warnings': list(findings.get('warnings') or [])}
+        out = {'found': False, 'known': False, 'view': None, 'errors': [], 'warnings': []}
+    else:
+        views = model.get('host_views') or {}
+        findings = (model.get('host_findings') or {}).get(host) or {}
+        out = {'found': True, 'known': host in views, 'view': views.get(host),
+               'errors': list(findings.get('errors') or []), 'warnings': list(findings.get('warnings') or [])}
+    if rules:
+        out['ipvs_rules'] = ipvs_rules(out['view'], host)
+    return out
 
 
 class LookupModule(LookupBase):
-    def run(self, terms, variables=None, fallback=None, **kwargs):
+    def run(self, terms, variables=None, fallback=None, ipvs_rules=False, **kwargs):
         if kwargs:
-            raise AnsibleError('lvs.cluster.host_model: unknown option(s) %s (known: fallback)' % ', '.join(sorted(kwargs)))
+            raise AnsibleError('lvs.cluster.host_model: unknown option(s) %s (known: fallback, ipvs_rules)'
+                               % ', '.join(sorted(kwargs)))
+        if not isinstance(ipvs_rules, bool):
+            raise AnsibleError('lvs.cluster.host_model: ipvs_rules must be true or false, not %r' % (ipvs_rules,))
         model = _model(variables or {}, fallback)
-        return [part(model, str(host)) for host in terms]
+        return [part(model, str(host), ipvs_rules) for host in terms]

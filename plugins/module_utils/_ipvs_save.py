@@ -70,8 +70,10 @@ def _tokens(line):
     return tokens
 
 
-def parse_rule(line, where='line'):
-    """Parse one ipvsadm rule (as printed by ``-S`` or accepted by ``-R``).
+def rule_parts(line, where='line'):
+    """The parts of one ipvsadm rule, unchecked: ``(op, protocol, service text, values,
+    flags, set arguments)``, or None for an empty line.  ``values`` maps the option
+    names of ``_VALUE_OPTS`` (and ``persistent``, ``forward``) to their text.
 
     Unknown options raise: silently dropping one would make the next ``-E``
     or ``-e`` (which replaces every attribute) destroy what it meant.
@@ -119,6 +121,15 @@ def parse_rule(line, where='line'):
         i += 1
     if op is None:
         raise IpvsError('%s: no ipvsadm command in %r' % (where, line))
+    return op, protocol, svc_text, values, flags, set_args
+
+
+def parse_rule(line, where='line'):
+    """Parse one ipvsadm rule (as printed by ``-S`` or accepted by ``-R``) into a Command."""
+    parts = rule_parts(line, where)
+    if parts is None:
+        return None
+    op, protocol, svc_text, values, flags, set_args = parts
     if op == 'C':
         return Command('C')
     if op == 'set':

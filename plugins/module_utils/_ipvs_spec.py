@@ -31,6 +31,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import (
     FAMILIES, FORWARD_OPTS, MAX_THRESHOLD, MAX_TIMEOUT, PROTOCOL_OPTS, TUN_CSUMS, TUN_TYPES,
     IpvsError, RealServer, Service, Table,
 )
+from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import rule_parts
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_values import (
     blank, canon_address, canon_netmask, canon_sched_flags, check_bool, check_int, check_text,
     split_hostport,
@@ -194,4 +195,82 @@ def table_from_spec(services):
         if svc.key in table.services:
             raise IpvsError('services[%d]: service %s is declared twice' % (index, svc.spec))
         table.services[svc.key] = svc
+    return table
+
+
+# The options of each line of a ``rules`` declaration (rule_parts' names): a real server's
+# on a service line, or the reverse, is an error here (ipvsadm would ignore it).
+_SERVICE_OPTS = frozenset(('scheduler', 'netmask', 'pe', 'flags', 'fwmark', 'persistent'))
+_SERVICE_FLAGS = frozenset(('ipv6', 'ops'))
+_SERVER_OPTS = frozenset(('rs', 'forward', 'weight', 'upper', 'lower', 'tun_type', 'tun_port',
+                          'fwmark'))
+_SERVER_FLAGS = frozenset(('ipv6', 'nocsum', 'csum', 'remcsum'))
+
+
+def _misplaced(values, flags, opts, opt_flags, where, kind):
+    wrong = sorted(set(values) - opts) + sorted(flags - opt_flags)
+    if wrong:
+        raise IpvsError('%s: %s does not belong on a %s line' % (where, ', '.join(wrong), kind))
+
+
+def table_from_rules(text):
+    """The table declared as ipvsadm rules (the ``rules`` option): ``-A`` service lines,
+    each followed by any number of ``-a`` real server lines, as ``ipvsadm -Sn`` prints
+    them and ``ipvsadm -R`` reads them.  Blank lines and ``#`` comments are skipped.
+
+    Each line becomes the dict ``services`` would hold and passes the same checks, so
+    a rule ipvsadm would silently work around (a DR port other than the service's) is
+    an error naming the line, as is any other command (-E, -D, -C, --set...).
+    """
+    table = Table()
+    by_text = {}
+    for number, line in enumerate((text or '').splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith('#'):
+            continue
+        where = 'rules line %d' % number
+        op, protocol, svc_text, values, flags, _ = rule_parts(line, where)
+        ident = (protocol, svc_text, values.get('fwmark'), 'ipv6' in flags)
+        if op == 'A':
+            _misplaced(values, flags, _SERVICE_OPTS, _SERVICE_FLAGS, where, 'service (-A)')
+            svc = service_from_spec({
+                'protocol': protocol, 'address': svc_text, 'fwmark': values.get('fwmark'),
+                'family': 'inet6' if 'ipv6' in flags else (None if svc_text else 'inet'),
+                'scheduler': values.get('scheduler'), 'persistence_timeout': values.get('persistent'),
+                'persistence_netmask': values.get('netmask'), 'persistence_engine': values.get('pe'),
+                'one_packet': 'ops' in flags, 'scheduler_flags': values.get('flags')}, where)
+            if svc.key in table.services:
+                raise IpvsError('%s: service %s is declared twice' % (where, svc.spec))
+            table.services[svc.key] = svc
+            by_text[ident] = svc
+        elif op == 'a':
+            _misplaced(values, flags, _SERVER_OPTS, _SERVER_FLAGS, where, 'real server (-a)')
+            svc = by_text.get(ident)
+            if svc is None:
+                # Spelled otherwise than its -A line (an IPv6 address, leading zeros...).
+                key = service_from_spec({'protocol': protocol, 'address': svc_text,
+                                         'fwmark': values.get('fwmark'), 'persistence_timeout': 1,
+                                         'family': 'inet6' if 'ipv6' in flags else None},
+                                        where).key
+                svc = table.services.get(key)
+                if svc is None:
+                    raise IpvsError('%s: real server of a service no -A line above declares'
+                                    % where)
+                by_text[ident] = svc
+            csum = [c for c in ('nocsum', 'csum', 'remcsum') if c in flags]
+            if len(csum) > 1:
+                raise IpvsError('%s: more than one of --tun-nocsum, --tun-csum, --tun-remcsum'
+                                % where)
+            rs = realserver_from_spec({
+                'address': values.get('rs'), 'forward': values.get('forward'),
+                'weight': values.get('weight'), 'upper_threshold': values.get('upper'),
+                'lower_threshold': values.get('lower'), 'tun_type': values.get('tun_type'),
+                'tun_port': values.get('tun_port'), 'tun_csum': csum[0] if csum else None},
+                svc, where)
+            if rs.key in svc.realservers:
+                raise IpvsError('%s: %s is declared twice' % (where, hostport(rs.address, rs.port)))
+            svc.realservers[rs.key] = rs
+        else:
+            raise IpvsError('%s: only -A (service) and -a (real server) lines declare a table, '
+                            'not %r' % (where, line))
     return table

@@ -68,3 +68,25 @@ def test_a_skipped_validation_is_no_model():
 def test_an_unknown_option_is_an_error():
     with pytest.raises(AnsibleError, match="fallbak"):
         run(["dr1"], {}, fallbak="x")
+
+
+DIRECTOR = {"host_views": {"lb1": {"host": "lb1", "director": {"ipvs_services": [
+    {"protocol": "tcp", "address": "10.0.0.10", "port": 80, "fwmark": None, "scheduler": "wlc",
+     "persistence_timeout": None, "realservers": [{"address": "10.0.0.11", "port": 80, "weight": 1,
+                                                   "forward": "dr"}]}]}}}}
+
+
+def test_ipvs_rules_are_the_directors_services_as_text():
+    got, dummy = run(["lb1", "dr1", "web9"], {"localhost": {"lvs_cluster_model": DIRECTOR}}, ipvs_rules=True)
+    assert got[0]["ipvs_rules"] == "-A -t 10.0.0.10:80 -s wlc\n-a -t 10.0.0.10:80 -r 10.0.0.11:80 -g -w 1\n"
+    assert got[1]["ipvs_rules"] == "" and got[2]["ipvs_rules"] == ""
+    assert "ipvs_rules" not in run(["lb1"], {"localhost": {"lvs_cluster_model": DIRECTOR}})[0][0]
+    assert part(None, "lb1", rules=True)["ipvs_rules"] == ""
+
+
+def test_ipvs_rules_of_a_malformed_view_name_the_host():
+    bad = {"host_views": {"lb1": {"director": {"ipvs_services": [{"address": "10.0.0.10"}]}}}}
+    with pytest.raises(AnsibleError, match="host lb1: its ipvs_services: services.0..port: required"):
+        run(["lb1"], {"localhost": {"lvs_cluster_model": bad}}, ipvs_rules=True)
+    with pytest.raises(AnsibleError, match="ipvs_rules must be true or false"):
+        run(["lb1"], {}, ipvs_rules="yes")

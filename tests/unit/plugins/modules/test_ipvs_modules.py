@@ -13,6 +13,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.lvs.cluster.plugins.filter.ipvs import ipvs_rules
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import restore_file
 from ansible_collections.lvs.cluster.plugins.modules import ipvs, ipvs_info
 from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.test_ipvs_runner import (
@@ -50,6 +51,27 @@ def test_ipvs_module_applies_model_output(capsys, monkeypatch):
                                        '-a -f 42 -r 10.0.0.31:0 -m -w 2\n')
     again = run_module(ipvs, {'services': MODEL}, fake, capsys, monkeypatch)
     assert again['changed'] is False and again['commands'] == []
+
+
+def test_ipvs_module_rules_declare_the_same_table(capsys, monkeypatch):
+    fake = FakeIpvsadm()
+    run_module(ipvs, {'services': MODEL}, fake, capsys, monkeypatch)
+    writes = len(fake.writes())
+    again = run_module(ipvs, {'rules': ipvs_rules(MODEL)}, fake, capsys, monkeypatch)
+    assert again['changed'] is False and again['commands'] == [] and len(fake.writes()) == writes
+
+
+@pytest.mark.parametrize('args,fragment', [
+    ({'services': MODEL, 'rules': ''}, 'mutually exclusive: services|rules'),
+    ({}, 'one of the following is required: services, rules'),
+    ({'rules': '-A -t 10.0.0.10:80\n-a -t 10.0.0.10:80 -r 10.0.0.11:81 -g\n'},
+     'rules line 2.port: dr real servers must use the service port 80'),
+])
+def test_ipvs_module_rules_refusals(args, fragment, capsys, monkeypatch):
+    fake = FakeIpvsadm()
+    result = run_module(ipvs, args, fake, capsys, monkeypatch)
+    assert result['failed'] and fragment in result['msg'], result['msg']
+    assert fake.calls == []
 
 
 def test_ipvs_module_check_mode(capsys, monkeypatch):
