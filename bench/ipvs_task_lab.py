@@ -15,7 +15,7 @@ the director role passes it), and prints the wall time of each task
 
 and the playbook's time outside its tasks (loading the variables file, start-up).
 
---ref REV runs the services playbook once more, in the same lab run, with the collection
+--ref REV runs the same playbooks once more, in the same lab run, with the collection
 as of git revision REV (a temporary worktree), for an A/B of a change; --runs N repeats
 them all, interleaved.
 
@@ -144,7 +144,7 @@ def main() -> int:
     ap.add_argument("--forms", default="services,filter,lookup",
                     help="how the table is passed (comma-separated): services (a list of dicts), filter (the "
                          "ipvs_rules filter's text), lookup (the host_model lookup's text, as the director role)")
-    ap.add_argument("--ref", help="also run the collection as of this git revision (A/B), with services")
+    ap.add_argument("--ref", help="also run the collection as of this git revision (A/B)")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--instance", default="bench1")
     ap.add_argument("--keep", action="store_true", help="leave the lab instance running")
@@ -175,7 +175,8 @@ def main() -> int:
             this = ROOT / ".tmp" / "collections"
             sides = [(form + ", this checkout", this, form) for form in a.forms.split(",")]
             if a.ref:
-                sides.append(("services, " + a.ref, collection_at(a.ref, work / "ref"), "services"))
+                ref = collection_at(a.ref, work / "ref")
+                sides += [(form + ", " + a.ref, ref, form) for form in a.forms.split(",")]
             print("%d services x %d real servers, variables file %.1f MB; wall seconds per task"
                   % (a.services, a.realservers, varfiles["services"].stat().st_size / 1e6), flush=True)
             results = {label: [] for label, _, _ in sides}

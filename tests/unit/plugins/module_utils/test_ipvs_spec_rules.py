@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.lvs.cluster.plugins.filter.ipvs import ipvs_rules
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs_spec
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_spec import table_from_rules, table_from_spec
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import IpvsError
 from ansible_collections.lvs.cluster.tests.unit.plugins.module_utils.test_ipvs_spec_args import NEAR_VALID
@@ -104,3 +105,52 @@ def test_filter_fails_with_the_services_message():
     with pytest.raises(AnsibleFilterError) as err:
         ipvs_rules([{'address': '10.0.0.10', 'port': 80, 'wieght': 1}])
     assert 'lvs.cluster.ipvs_rules: services[0]: unsupported key wieght' in str(err.value)
+
+
+def _outcome(text, fast):
+    try:
+        return table_from_rules(text, fast=fast)
+    except IpvsError as exc:
+        return str(exc)
+
+
+LINE_EDITS = st.lists(st.tuples(st.integers(0, 50), st.sampled_from([
+    ('-w 1', '-w 2147483648'), ('-w 1', '-w 0'), (':80 -g', ':81 -g'), (':80 -g', ':80 -m'), (':80 -g', ':80 -i'),
+    ('-r 10.0.0.11', '-r [2001:db8::11]'), ('-r 10.0.0.11', '-r 10.0.0.300'), ('-t ', '-u '), (':80', ':99999'),
+    ('-g', '-m'), ('-m', '-g'), ('10.0.0.12', '10.0.0.11'), (':5353 -m', ':5353 -g'),
+    None, 'swap'])), max_size=4)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(NEAR_VALID, min_size=1, max_size=3), LINE_EDITS)
+def test_fast_lines_read_as_the_general_way_reads_them(services, edits):
+    """Every line the fast way takes gives what the general way gives; every other line,
+    and every error, is the general way's."""
+    try:
+        lines = table_from_spec(services + EVERY_OPTION[:2]).render().splitlines()
+    except IpvsError:
+        return
+    for index, edit in edits:
+        index %= len(lines)
+        if edit is None:
+            lines.insert(index, lines[index])
+        elif edit == 'swap':
+            lines[index], lines[0] = lines[0], lines[index]
+        else:
+            lines[index] = lines[index].replace(*edit)
+    text = '\n'.join(lines) + '\n'
+    assert _outcome(text, True) == _outcome(text, False), text
+
+
+def test_the_fast_way_takes_the_common_lines(monkeypatch):
+    """The real server lines the lookup renders for plain DR/TUN/NAT services, IPv4 and IPv6,
+    all take the fast way: the general one is never called for them."""
+    services = [{'address': '10.1.0.%d' % i, 'port': 80,
+                 'realservers': [{'address': '10.2.%d.%d' % (i, j), 'forward': fwd, 'port': 80 if fwd != 'nat' else 8080}
+                                 for j, fwd in enumerate(['dr', 'tun', 'nat'])]} for i in range(5)]
+    services.append({'protocol': 'udp', 'address': '2001:db8::1', 'port': 53, 'realservers': [{'address': '2001:db8::5'}]})
+    table = table_from_spec(services)
+    general = []
+    monkeypatch.setattr(_ipvs_spec, 'realserver_from_spec', lambda *args: general.append(args))
+    assert table_from_rules(table.render()) == table
+    assert general == []
