@@ -267,7 +267,7 @@ def table_from_rules(text, fast=True):
                 hit[0].realservers[hit[1].key] = hit[1]
                 continue
         where = 'rules line %d' % number
-        op, protocol, svc_text, values, flags, _ = rule_parts(line, where)
+        op, protocol, svc_text, values, flags, dummy = rule_parts(line, where)
         ident = (protocol, svc_text, values.get('fwmark'), 'ipv6' in flags)
         if op == 'A':
             _misplaced(values, flags, _SERVICE_OPTS, _SERVICE_FLAGS, where, 'service (-A)')

@@ -465,6 +465,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_runner import (
     BACKENDS, converge, select_backend,
 )
 
+
 def save_file(module, path, restore):
     """Write the restore file when it differs; return ``(changed, diff entry)``."""
     content = restore['content']

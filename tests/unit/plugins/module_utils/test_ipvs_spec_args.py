@@ -61,7 +61,7 @@ def outcome(services):
     try:
         return 'ok', table_from_spec(services).render()
     except IpvsError as exc:
-        return 'error', str(exc).split(':')[0].split('.')[0], str(exc)
+        return 'error', str(exc).split(':', maxsplit=1)[0].split('.')[0], str(exc)
 
 
 def _known_set(spec, known):
@@ -139,6 +139,8 @@ TEMPLATES = [
      'persistence_timeout': 60, 'realservers': [{'address': '2001:db8::5', 'upper_threshold': 10,
                                                  'lower_threshold': 5}]},
 ]
+
+
 class Respell(object):
     """An edit that writes a key's value in another form AnsibleModule converts back."""
 
