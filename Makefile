@@ -130,8 +130,9 @@ bench: $(STAMP) $(LINK)  ## benchmarks that need no VM
 	$(BIN)/python bench/ipvs_apply.py
 	$(BIN)/python bench/controller_scale.py
 
-bench-lab: $(STAMP) $(LINK) lab-build  ## benchmarks on the lab VMs (IPVS apply, data plane, converge; ~40 min)
+bench-lab: $(STAMP) $(LINK) lab-build  ## benchmarks on the lab VMs (IPVS apply, whole ipvs tasks, data plane, converge; the task bench adds ~9 min)
 	$(BIN)/python bench/ipvs_apply_lab.py
+	$(BIN)/python bench/ipvs_task_lab.py
 	$(BIN)/python bench/dataplane.py
 	$(BIN)/python bench/converge.py --verify
 

@@ -68,7 +68,7 @@ def service_from_spec(spec, where='services[0]'):
     """Build a Service from a module/model dict; None means "not set"."""
     _check_keys(spec, SERVICE_KEYS, where)
     rs_specs = spec.get('realservers')
-    if rs_specs is None:
+    if blank(rs_specs):
         rs_specs = ()
     elif not isinstance(rs_specs, (list, tuple)):
         raise IpvsError('%s.realservers: expected a list, got %r' % (where, rs_specs))

@@ -85,11 +85,15 @@ def check_int(value, where, low, high):
     else:
         try:
             exact = decimal.Decimal(value)
-            number = int(exact)
-            if number != exact:
+            huge = exact.is_finite() and exact.adjusted() >= 19
+            number = None if huge else int(exact)
+            if not huge and number != exact:
                 raise ValueError(value)
         except (decimal.DecimalException, TypeError, ValueError, OverflowError):
             raise IpvsError('%s: %r is not an integer' % (where, value))
+        if huge:
+            # "1e999999999" is an integer too; never build it (every bound here is < 10**19).
+            raise IpvsError('%s: %s is outside %d..%d' % (where, value, low, high))
     if number < low or number > high:
         raise IpvsError('%s: %d is outside %d..%d' % (where, number, low, high))
     return number

@@ -235,6 +235,8 @@ def test_near_valid_corpus_is_mostly_accepted():
     ([{'address': '10.0.0.10', 'port': 80, 'protocol': 'udp', 'one_packet': 'maybe'}],
      "services[0].one_packet: 'maybe' is not a boolean"),
     ([{'address': '10.0.0.10', 'port': 80.5}], "services[0].port: 80.5 is not an integer"),
+    ([{'address': '10.0.0.10', 'port': '1e999999999'}], "services[0].port: 1e999999999 is outside 0..65535"),
+    ([{'address': '10.0.0.10', 'port': 'inf'}], "services[0].port: 'inf' is not an integer"),
     ([{'address': '10.0.0.10', 'port': 80, 'scheduler': True}], 'services[0].scheduler: True is not a string'),
     ([{'address': '10.0.0.10', 'port': 80, 'scheduler': 'sh', 'scheduler_flags': {'sh-port': 1}}],
      'services[0].scheduler_flags: '),
