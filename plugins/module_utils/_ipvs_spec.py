@@ -65,7 +65,7 @@ def _check_keys(spec, known, where):
 
 
 def service_from_spec(spec, where='services[0]'):
-    """Build a Service from a module/model dict; None means "not set"."""
+    """Build a Service from a module/model dict; None, '' and [] mean "not set"."""
     _check_keys(spec, SERVICE_KEYS, where)
     rs_specs = spec.get('realservers')
     if blank(rs_specs):
