@@ -29,8 +29,8 @@ from ansible_collections.lvs.cluster.plugins.module_utils._inet import (
     DEFAULT_SCHEDULER, DEFAULT_WEIGHT, INET, INET6, IPVS_MAX_WEIGHT, MAX_FWMARK, MAX_PORT, hostport,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_types import (
-    FAMILIES, FORWARD_OPTS, MAX_THRESHOLD, MAX_TIMEOUT, PROTOCOL_OPTS, TUN_CSUMS, TUN_TYPES,
-    IpvsError, RealServer, Service, Table,
+    FAMILIES, FORWARD_OPTS, MAX_THRESHOLD, MAX_TIMEOUT, OPT_FORWARDS, OPT_PROTOCOLS, PROTOCOL_OPTS,
+    TUN_CSUMS, TUN_TYPES, IpvsError, RealServer, Service, Table,
 )
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_save import rule_parts
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvs_values import (
@@ -220,23 +220,21 @@ def _misplaced(values, flags, opts, opt_flags, where, kind):
 # service's family, a DR/TUN port equal to the service's, a weight and port in range, not a
 # duplicate); any other line, and every error, goes the general way (a unit test holds the two
 # ways to the same tables and errors).
-_FAST_RS = re.compile(r'^-a -([tu]) (\S+) -r ([0-9.]+|\[[0-9a-fA-F:.]+\]):([0-9]{1,5}) -([gim]) '
+_FAST_RS = re.compile(r'^-a (-[tu]) (\S+) -r ([0-9.]+|\[[0-9a-fA-F:.]+\]):([0-9]{1,5}) (-[gim]) '
                       r'-w ([0-9]{1,10})$')
-_FAST_PROTOCOLS = {'t': 'tcp', 'u': 'udp'}
-_FAST_FORWARDS = {'g': 'dr', 'i': 'tun', 'm': 'nat'}
 
 
 def _fast_realserver(match, by_text):
     """The service and RealServer of a _FAST_RS line, or None to take the general way."""
     proto, svc_text, host, port, fwd, weight = match.groups()
-    svc = by_text.get((_FAST_PROTOCOLS[proto], svc_text, None, False))
+    svc = by_text.get((OPT_PROTOCOLS[proto], svc_text, None, False))
     if svc is None:
         return None
     try:
         address, family = _inet.canon_address(host)
     except ValueError:
         return None
-    port, weight, forward = int(port), int(weight), _FAST_FORWARDS[fwd]
+    port, weight, forward = int(port), int(weight), OPT_FORWARDS[fwd]
     if family != svc.family or port > MAX_PORT or weight > IPVS_MAX_WEIGHT \
             or (forward != 'nat' and port != svc.port) or (address, port) in svc.realservers:
         return None
@@ -285,7 +283,8 @@ def table_from_rules(text, fast=True):
             _misplaced(values, flags, _SERVER_OPTS, _SERVER_FLAGS, where, 'real server (-a)')
             svc = by_text.get(ident)
             if svc is None:
-                # Spelled otherwise than its -A line (an IPv6 address, leading zeros...).
+                # Spelled otherwise than its -A line (an IPv6 address written another way);
+                # the persistence only lets a port-0 service through to its key.
                 key = service_from_spec({'protocol': protocol, 'address': svc_text,
                                          'fwmark': values.get('fwmark'), 'persistence_timeout': 1,
                                          'family': 'inet6' if 'ipv6' in flags else None},
@@ -295,7 +294,7 @@ def table_from_rules(text, fast=True):
                     raise IpvsError('%s: real server of a service no -A line above declares'
                                     % where)
                 by_text[ident] = svc
-            csum = [c for c in ('nocsum', 'csum', 'remcsum') if c in flags]
+            csum = [c for c in TUN_CSUMS if c in flags]
             if len(csum) > 1:
                 raise IpvsError('%s: more than one of --tun-nocsum, --tun-csum, --tun-remcsum'
                                 % where)
